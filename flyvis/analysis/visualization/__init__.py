@@ -1,0 +1,1 @@
+"""Plots (matplotlib is imported only here and in flyvis.analysis.animations)."""

@@ -1,0 +1,1 @@
+"""Augmentations of hexagonal movies (import submodules explicitly)."""
