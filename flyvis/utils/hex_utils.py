@@ -253,8 +253,10 @@ def max_extent_index(u, v, max_extent: int):
     """
     u = np.asarray(u)
     v = np.asarray(v)
-    return (np.abs(u) <= max_extent) & (np.abs(v) <= max_extent) & (
-        np.abs(u + v) <= max_extent
+    return (
+        (np.abs(u) <= max_extent)
+        & (np.abs(v) <= max_extent)
+        & (np.abs(u + v) <= max_extent)
     )
 
 
@@ -320,7 +322,9 @@ def pad_to_regular_hex(u, v, values, extent: int, value=np.nan):
     v = np.asarray(v)
     values = np.asarray(values)
     u_pad, v_pad = get_hex_coords(extent)
-    out = np.full(values.shape[:-1] + u_pad.shape, value, dtype=np.result_type(values, value))
+    out = np.full(
+        values.shape[:-1] + u_pad.shape, value, dtype=np.result_type(values, value)
+    )
     index = _lattice_index(u_pad, v_pad, extent)
     keep = max_extent_index(u, v, extent)
     out[..., index[u[keep] + extent, v[keep] + extent]] = values[..., keep]

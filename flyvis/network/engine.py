@@ -1,0 +1,250 @@
+"""The synaptic-input engine: ``s_i = sum_{e: target(e) = i} w_e * r_{source(e)}``.
+
+The sum over the 1,513,231 edges of the default network is a sparse
+matrix-vector product whose matrix (the per-edge weights ``w``) changes only
+when parameters change, once per forward pass, while the presynaptic
+activations ``r = f(V)`` change every integration step. Two implementations
+share one interface (:meth:`SynapticEngine.prepare` once per forward, then the
+returned :class:`SynapseOperator` once per step):
+
+* ``"sparse"`` (default): a CSR matrix built from ``w`` once per forward; each
+  step is one SpMM. A custom autograd backward keeps only node-level tensors
+  per step (the step's input ``r`` and output gradient ``g``, shape
+  ``(batch, n_nodes)``) and computes the gradient of every edge weight once
+  per backward pass with one sampled dense-dense product (SDDMM) over all
+  steps: ``dL/dw_e = sum_{t,b} g_t[b, target(e)] * r_t[b, source(e)]``.
+  Autograd then reduces it onto the shared parameters (segment sums over
+  edges). No per-edge, per-step tensor is ever materialised.
+* ``"reference"``: plain gather/scatter (``index_select`` / ``index_add``) as
+  in flyvis 1.2.0, kept for tests; autograd stores ``(batch, n_edges)``
+  tensors for every step.
+
+Both run unchanged on CPU and CUDA (``torch.sparse``; no compiled extension).
+Edge order does not matter: the CSR layout is sorted by (target, source).
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import List, Tuple
+
+import torch
+
+__all__ = ["SynapticEngine", "SynapseOperator", "ENGINES"]
+
+#: Valid engine names.
+ENGINES = ("sparse", "reference")
+
+
+class _Tape:
+    """Node-level tensors recorded by the step backward passes of one forward."""
+
+    def __init__(self, matrix: torch.Tensor, matrix_t: torch.Tensor, collect: bool):
+        self.matrix = matrix
+        self.matrix_t = matrix_t
+        self.collect = collect
+        self.grads: List[torch.Tensor] = []
+        self.inputs: List[torch.Tensor] = []
+
+    def weight_grad(self) -> torch.Tensor:
+        """SDDMM over all recorded steps; returns the gradient in CSR order."""
+        if not self.grads:
+            return torch.zeros_like(self.matrix.values())
+        g = torch.cat(self.grads, 0)  # (K, N) adjoints of the synaptic input
+        r = torch.cat(self.inputs, 0)  # (K, N) presynaptic activations
+        self.grads, self.inputs = [], []
+        pattern = _csr(
+            self.matrix.crow_indices(),
+            self.matrix.col_indices(),
+            torch.zeros_like(self.matrix.values()),
+            self.matrix.shape[0],
+        )
+        out = torch.sparse.sampled_addmm(
+            pattern, g.t().contiguous(), r, beta=0.0, alpha=1.0
+        )
+        return out.values()
+
+
+class _WeightToken(torch.autograd.Function):
+    """Ties the per-edge weights to the steps; its backward runs after theirs.
+
+    Every step takes the 0-d token as input, so autograd calls this backward
+    only once all step backward passes of this graph are done; it then turns
+    the recorded node-level tensors into the per-edge weight gradient.
+    """
+
+    @staticmethod
+    def forward(ctx, values: torch.Tensor, tape: _Tape) -> torch.Tensor:
+        ctx.tape = tape
+        return values.new_zeros(())
+
+    @staticmethod
+    def backward(ctx, grad_token: torch.Tensor):
+        return ctx.tape.weight_grad(), None
+
+
+class _SparseStep(torch.autograd.Function):
+    """One SpMM step ``s = r @ W^T`` with a node-level backward."""
+
+    @staticmethod
+    def forward(ctx, token: torch.Tensor, r: torch.Tensor, tape: _Tape) -> torch.Tensor:
+        ctx.tape = tape
+        ctx.save_for_backward(r)
+        return torch.mm(tape.matrix, r.t().contiguous()).t()
+
+    @staticmethod
+    def backward(ctx, g: torch.Tensor):
+        (r,) = ctx.saved_tensors
+        tape = ctx.tape
+        g = g.contiguous()
+        if tape.collect:
+            tape.grads.append(g)
+            tape.inputs.append(r.detach())
+        grad_r = None
+        if ctx.needs_input_grad[1]:
+            grad_r = torch.mm(tape.matrix_t, g.t().contiguous()).t()
+        grad_token = g.new_zeros(()) if ctx.needs_input_grad[0] else None
+        return grad_token, grad_r, None
+
+
+class SynapseOperator:
+    """Synaptic input for a fixed set of weights (valid for one forward pass).
+
+    Call it with presynaptic activations ``r`` of shape ``(batch, n_nodes)``
+    (already passed through the activation function) to get the summed
+    synaptic input per target node, shape ``(batch, n_nodes)``.
+    """
+
+    def __init__(self, engine: "SynapticEngine", weight: torch.Tensor):
+        self.engine = engine
+        self.weight = weight
+        if engine.name == "sparse":
+            values = weight.index_select(0, engine.perm)
+            self._collect = values.requires_grad and torch.is_grad_enabled()
+            matrix = _csr(engine.crow, engine.col, values.detach(), engine.n_nodes)
+            matrix_t = _csr(
+                engine.crow_t,
+                engine.col_t,
+                values.detach().index_select(0, engine.perm_t),
+                engine.n_nodes,
+            )
+            self._tape = _Tape(matrix, matrix_t, self._collect)
+            self._token = (
+                _WeightToken.apply(values, self._tape)
+                if self._collect
+                else values.new_zeros(())
+            )
+
+    def __call__(self, r: torch.Tensor) -> torch.Tensor:
+        """Summed synaptic input ``(batch, n_nodes)`` for activations ``r``."""
+        engine = self.engine
+        if engine.name == "reference":
+            per_edge = r.index_select(-1, engine.source) * self.weight
+            out = r.new_zeros(r.shape[:-1] + (engine.n_nodes,))
+            return out.index_add(-1, engine.target, per_edge)
+        if torch.is_grad_enabled() and (r.requires_grad or self._collect):
+            return _SparseStep.apply(self._token, r, self._tape)
+        return torch.mm(self._tape.matrix, r.t().contiguous()).t()
+
+    def currents(self, r: torch.Tensor) -> torch.Tensor:
+        """Per-edge currents ``w_e * r_source(e)``, shape ``(batch, n_edges)``."""
+        return r.index_select(-1, self.engine.source) * self.weight
+
+
+class SynapticEngine(torch.nn.Module):
+    """Graph structure of the network's synapses and the chosen implementation.
+
+    Args:
+        source_index: ``(n_edges,)`` presynaptic node of every edge.
+        target_index: ``(n_edges,)`` postsynaptic node of every edge.
+        n_nodes: Number of nodes.
+        name: ``"sparse"`` (default, fast) or ``"reference"`` (gather/scatter).
+
+    Raises:
+        ValueError: For an unknown engine name or indices out of range.
+    """
+
+    def __init__(
+        self,
+        source_index: torch.Tensor,
+        target_index: torch.Tensor,
+        n_nodes: int,
+        name: str = "sparse",
+    ):
+        super().__init__()
+        if name not in ENGINES:
+            raise ValueError(
+                f"unknown engine {name!r}; valid engines: {', '.join(ENGINES)}."
+            )
+        source_index = torch.as_tensor(source_index, dtype=torch.long)
+        target_index = torch.as_tensor(target_index, dtype=torch.long)
+        if source_index.shape != target_index.shape or source_index.ndim != 1:
+            raise ValueError("source_index and target_index must be 1-D of equal length.")
+        if len(source_index) and (
+            int(torch.max(source_index.max(), target_index.max())) >= n_nodes
+            or int(torch.min(source_index.min(), target_index.min())) < 0
+        ):
+            raise ValueError(f"edge indices must lie in [0, {n_nodes}).")
+        self.name = name
+        self.n_nodes = int(n_nodes)
+        self.register_buffer("source", source_index, persistent=False)
+        self.register_buffer("target", target_index, persistent=False)
+        perm, crow, col = _csr_layout(target_index, source_index, n_nodes)
+        perm_t, crow_t, col_t = _csr_layout(source_index, target_index, n_nodes)
+        # position in the CSR value order of every edge of the transposed layout
+        inverse = torch.empty_like(perm)
+        inverse[perm] = torch.arange(len(perm))
+        for key, value in {
+            "perm": perm,
+            "crow": crow,
+            "col": col,
+            "perm_t": inverse[perm_t],
+            "crow_t": crow_t,
+            "col_t": col_t,
+        }.items():
+            self.register_buffer(key, value, persistent=False)
+
+    @property
+    def n_edges(self) -> int:
+        """Number of edges."""
+        return len(self.source)
+
+    def prepare(self, weight: torch.Tensor) -> SynapseOperator:
+        """Builds the operator for per-edge weights ``(n_edges,)`` (once per forward).
+
+        Args:
+            weight: Per-edge weights in edge-table order.
+
+        Returns:
+            The operator to call once per integration step.
+
+        Raises:
+            ValueError: If ``weight`` does not have shape ``(n_edges,)``.
+        """
+        if weight.shape != (self.n_edges,):
+            raise ValueError(
+                f"weight must have shape ({self.n_edges},), got {tuple(weight.shape)}."
+            )
+        return SynapseOperator(self, weight)
+
+    def extra_repr(self) -> str:
+        """Summary shown by ``repr``."""
+        return f"name={self.name!r}, n_nodes={self.n_nodes}, n_edges={self.n_edges}"
+
+
+def _csr(crow, col, values, n: int) -> torch.Tensor:
+    """A square CSR matrix without invariant checks (the layout is built here)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*[Ss]parse.*")
+        return torch.sparse_csr_tensor(crow, col, values, (n, n), check_invariants=False)
+
+
+def _csr_layout(
+    rows: torch.Tensor, cols: torch.Tensor, n: int
+) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Permutation sorting edges by (row, col), CSR row pointers and column indices."""
+    key = rows * n + cols
+    perm = torch.argsort(key, stable=True)
+    crow = torch.zeros(n + 1, dtype=torch.long)
+    crow[1:] = torch.cumsum(torch.bincount(rows, minlength=n), 0)
+    return perm, crow, cols[perm].contiguous()
