@@ -160,3 +160,12 @@ def test_invalid_connectome_json(tmp_path):
             load_connectome_json(resolve_connectome_file("fib25-fib19_v2.2.json")),
             extent=-1,
         )
+
+
+def test_connectome_pickles_as_a_reference_to_its_directory():
+    import pickle
+
+    c = ConnectomeFromAvgFilters(extent=1)
+    again = pickle.loads(pickle.dumps(c))
+    assert again.path == c.path and again.config.extent == 1
+    np.testing.assert_array_equal(again.nodes.u[:], c.nodes.u[:])

@@ -23,7 +23,7 @@ import numpy as np
 from datamate import Directory
 
 from flyvis.connectome.compile import compile_connectome, load_connectome_json
-from flyvis.utils.directories import dynamic_root
+from flyvis.utils.directories import dynamic_root, reopen_by_path
 
 __all__ = [
     "ConnectomeFromAvgFilters",
@@ -130,6 +130,7 @@ def resolve_connectome_file(file: str | Path) -> Path:
 
 
 @register_connectome
+@reopen_by_path
 @dynamic_root("connectome")
 class ConnectomeFromAvgFilters(Directory):
     """Connectome compiled from average convolutional filters onto the lattice.

@@ -14,7 +14,7 @@ from typing import Callable
 from datamate import get_root_dir, set_root_dir
 from datamate.context import context
 
-__all__ = ["dynamic_root"]
+__all__ = ["dynamic_root", "reopen_by_path"]
 
 
 def dynamic_root(subdir: str | Callable[[], Path]):
@@ -57,3 +57,28 @@ def dynamic_root(subdir: str | Callable[[], Path]):
         return cls
 
     return decorator
+
+
+def _reopen(cls, path):
+    return cls(Path(path))
+
+
+def reopen_by_path(cls):
+    """Class decorator: pickle a datamate Directory as a reference to its path.
+
+    Unpickling reopens the existing directory instead of re-running datamate's
+    constructor without arguments (which would look up or build the default
+    config).
+
+    Args:
+        cls: A ``datamate.Directory`` subclass.
+
+    Returns:
+        The class with a ``__reduce__`` method.
+    """
+
+    def __reduce__(self):
+        return (_reopen, (type(self), str(self.path)))
+
+    cls.__reduce__ = __reduce__
+    return cls
