@@ -340,3 +340,24 @@ def test_symmetric_parameters_are_tied():
     b = net.node_params.bias
     values = [float(b[t]) for t in ("T4a", "T4b", "T4c", "T4d")]
     assert max(values) - min(values) < 1e-7
+
+
+def test_stepper_matches_simulate(default_network):
+    net = default_network
+    torch.manual_seed(3)
+    movie = 0.5 + 0.3 * torch.rand(2, 7, 1, 721)
+    dt = 0.01
+    steady = net.steady_state(1.0, dt, 2)
+    expected = net.simulate(movie, dt, initial_state=steady)
+    stepper = net.stepper(dt, batch_size=2, initial_state=steady)
+    steps = torch.stack([stepper.step(movie[:, t]).clone() for t in range(7)], 1)
+    torch.testing.assert_close(steps, expected, atol=1e-6, rtol=0)
+    assert stepper.cell_type("T4c").shape == (2, 721)
+    auto = net.stepper(dt, batch_size=2)
+    torch.testing.assert_close(auto.state.v, steady.v.expand(2, -1))
+    with pytest.raises(ValueError, match="batch size"):
+        stepper.step(movie[:1, 0])
+    with pytest.raises(ValueError, match="hexals"):
+        stepper.step(torch.zeros(2, 1, 720))
+    with pytest.raises(ValueError, match="unknown cell type"):
+        stepper.cell_type("T4e")

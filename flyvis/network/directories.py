@@ -10,12 +10,12 @@ directory, laid out as flyvis 1.2.0 lays them out::
 
 The root is resolved **when a directory is opened**, not at import time (see
 :func:`get_results_dir`), so ``FLYVIS_ROOT_DIR`` set later, an assignment to
-``flyvis.results_dir`` or ``flyvis.root_dir``, and ``datamate.set_root_context``
-all take effect.
+``flyvis.results_dir``, and ``datamate.set_root_context`` all take effect.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from datamate import Directory
@@ -25,26 +25,28 @@ from flyvis.utils.directories import dynamic_root
 
 __all__ = ["NetworkDir", "EnsembleDir", "get_results_dir"]
 
-# values at import of this module, to detect later assignments
-_IMPORT_ROOT = Path(flyvis.root_dir)
-_IMPORT_RESULTS = Path(flyvis.results_dir)
-
 
 def get_results_dir() -> Path:
-    """The results directory as configured now.
+    """The results directory as configured now (resolved at every call).
 
-    Precedence: an assignment to ``flyvis.results_dir`` (after import), then an
-    assignment to ``flyvis.root_dir`` (``root_dir / "results"``), then the
-    current ``FLYVIS_ROOT_DIR`` (``flyvis.get_root_dir() / "results"``).
+    Precedence:
+
+    1. ``flyvis.results_dir`` if it was assigned (differs from
+       ``flyvis.root_dir / "results"``);
+    2. ``$FLYVIS_ROOT_DIR / "results"`` if the variable is set now (environment
+       or ``./.env``), even if it was set after ``flyvis`` was imported;
+    3. ``flyvis.root_dir / "results"`` (the default root, or an assigned one).
 
     Returns:
         The absolute results directory (not created).
     """
-    if Path(flyvis.results_dir) != _IMPORT_RESULTS:
-        return Path(flyvis.results_dir)
-    if Path(flyvis.root_dir) != _IMPORT_ROOT:
-        return Path(flyvis.root_dir) / "results"
-    return flyvis.get_root_dir() / "results"
+    results, root = Path(flyvis.results_dir), Path(flyvis.root_dir)
+    if results != root / "results":
+        return results
+    env = getattr(flyvis, "_env_value", os.environ.get)("FLYVIS_ROOT_DIR")
+    if env:
+        return flyvis.get_root_dir() / "results"
+    return root / "results"
 
 
 @dynamic_root(get_results_dir)

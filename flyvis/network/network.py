@@ -367,16 +367,43 @@ class Network(nn.Module):
         stim.add_input(movie)
         return stim()
 
+    def input_index(self) -> torch.Tensor:
+        """Node indices of the photoreceptors, ``(n_input_types, n_hexals)``.
+
+        Row ``k`` holds the nodes of the k-th input type (R1..R8) in hexal order.
+        """
+        if getattr(self, "_input_index", None) is None:
+            types = [
+                t.decode() if isinstance(t, bytes) else str(t)
+                for t in self.connectome.input_cell_types[:]
+            ]
+            index = np.stack([self.connectome.nodes.layer_index[t][:] for t in types])
+            self._input_index = torch.from_numpy(index)
+        return self._input_index.to(self.device)
+
     def _constant_input(self, batch_size: int, value: float) -> torch.Tensor:
         """A single frame ``(batch, 1, n_nodes)`` with ``value`` on photoreceptors."""
-        stim = (
-            self.stimulus
-            if self.stimulus is not None
-            else Stimulus(self.connectome, init_buffer=False, device=self.device)
-        )
         x = torch.zeros(batch_size, 1, self.n_nodes, device=self.device)
-        x[:, :, stim._flat_index] = value
+        x[:, :, self.input_index().reshape(-1)] = value
         return x
+
+    def stepper(self, dt: float, batch_size: int = 1, initial_state="auto"):
+        """Step-by-step simulation for closed-loop use (see ``NetworkStepper``).
+
+        Args:
+            dt: Integration step in seconds.
+            batch_size: Number of independent simulations (e.g. 2 eyes).
+            initial_state: ``"auto"`` (1 s grey), ``None`` (resting potentials)
+                or a state.
+
+        Returns:
+            A :class:`flyvis.network.stepper.NetworkStepper`.
+        """
+        from flyvis.network.stepper import NetworkStepper
+
+        return NetworkStepper(
+            self, dt, batch_size=batch_size, initial_state=initial_state
+        )
 
     def steady_state(
         self,
@@ -457,7 +484,7 @@ class Network(nn.Module):
             return NetworkState(_run_last(self.dynamics, v, params, x, dt, self._hooks()))
 
     def _n_hexals(self) -> int:
-        return int(len(self.connectome.nodes.layer_index[self.cell_types[0]][:]))
+        return int(self.input_index().shape[1])
 
     def simulate(
         self,
