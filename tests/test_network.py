@@ -361,3 +361,40 @@ def test_stepper_matches_simulate(default_network):
         stepper.step(torch.zeros(2, 1, 720))
     with pytest.raises(ValueError, match="unknown cell type"):
         stepper.cell_type("T4e")
+
+
+def test_simulate_ensemble_equals_loop_over_models():
+    from flyvis.network.ensemble_simulation import simulate_ensemble
+
+    net = Network(
+        connectome=dict(type="ConnectomeFromAvgFilters", extent=2), device="cpu"
+    )
+    torch.manual_seed(0)
+    base = {k: v.clone() for k, v in net.state_dict().items()}
+    sets = []
+    for _ in range(3):
+        sd = {k: v.clone() for k, v in base.items()}
+        sd["nodes_bias"] += 0.1 * torch.randn_like(sd["nodes_bias"])
+        sd["nodes_time_const"] *= torch.exp(
+            0.3 * torch.randn_like(sd["nodes_time_const"])
+        )
+        sd["edges_syn_strength"] *= torch.exp(
+            0.3 * torch.randn_like(sd["edges_syn_strength"])
+        )
+        sets.append(sd)
+    movie = 0.5 + 0.3 * torch.rand(2, 12, 1, 19)
+    batched = simulate_ensemble(net, sets, movie, 0.01)
+    looped = []
+    for sd in sets:
+        net.load_state_dict(sd)
+        looped.append(net.simulate(movie, 0.01))
+    net.load_state_dict(base)
+    torch.testing.assert_close(batched, torch.stack(looped), atol=1e-5, rtol=0)
+    # differing fixed parameters fall back to the loop and still agree
+    sets[1] = dict(sets[1], edges_syn_count=sets[1]["edges_syn_count"] + 0.1)
+    mixed = simulate_ensemble(net, sets, movie, 0.01, initial_state=None)
+    net.load_state_dict(sets[1])
+    torch.testing.assert_close(mixed[1], net.simulate(movie, 0.01, initial_state=None))
+    net.load_state_dict(base)
+    with pytest.raises(ValueError, match="different connectome"):
+        simulate_ensemble(net, [{**base, "nodes_bias": torch.zeros(3)}], movie, 0.01)

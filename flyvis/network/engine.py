@@ -232,11 +232,12 @@ class SynapticEngine(torch.nn.Module):
         return f"name={self.name!r}, n_nodes={self.n_nodes}, n_edges={self.n_edges}"
 
 
-def _csr(crow, col, values, n: int) -> torch.Tensor:
-    """A square CSR matrix without invariant checks (the layout is built here)."""
+def _csr(crow, col, values, shape) -> torch.Tensor:
+    """A CSR matrix (``shape`` int: square) without invariant checks."""
+    shape = (shape, shape) if isinstance(shape, int) else tuple(shape)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*[Ss]parse.*")
-        return torch.sparse_csr_tensor(crow, col, values, (n, n), check_invariants=False)
+        return torch.sparse_csr_tensor(crow, col, values, shape, check_invariants=False)
 
 
 def _csr_layout(

@@ -218,6 +218,11 @@ class Network(nn.Module):
         tables = connectome_arrays(self.connectome)
         self.cell_types = list(tables["cell_types"])
         self.n_nodes = len(tables["node_type_index"])
+        self.register_buffer(
+            "node_type_index",
+            torch.from_numpy(tables["node_type_index"]),
+            persistent=False,
+        )
         self.n_edges = len(tables["source_index"])
         self.engine = SynapticEngine(
             torch.from_numpy(tables["source_index"]),

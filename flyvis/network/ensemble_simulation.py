@@ -1,0 +1,221 @@
+"""Simulating many parameter sets of one network (an ensemble) in one batched call.
+
+Trained models of an ensemble share the connectome and the fixed parameters
+(synapse signs and counts) and differ in resting potentials, time constants
+and the 604 synapse strengths. Group the edges by (target cell, source cell
+type): all edges of a group share one strength, so
+
+    s_i = sum_groups(i) strength_m[pair(g)] * sum_{e in g} sign_e count_e r_m[src(e)]
+
+The inner sums for all models and samples are one sparse product with a shared
+matrix (one column per model and sample), the outer sum a cheap weighted
+segment sum over ~422k groups. Results equal looping over the models (up to
+floating point summation order).
+"""
+
+from __future__ import annotations
+
+from typing import Dict, List, Mapping, Sequence, Union
+
+import torch
+
+from flyvis.network.dynamics import PPNeuronIGRSynapses
+from flyvis.network.engine import _csr, _csr_layout
+from flyvis.network.network import _check_dt
+from flyvis.network.stimulus import check_movie
+
+__all__ = ["stack_parameter_sets", "simulate_ensemble"]
+
+ParameterSets = Union[Sequence[Mapping[str, torch.Tensor]], Mapping[str, torch.Tensor]]
+
+
+def stack_parameter_sets(
+    network, parameter_sets: ParameterSets
+) -> Dict[str, torch.Tensor]:
+    """Stacks state dicts (or validates stacked ones) to ``(n_models, ...)`` tensors.
+
+    Args:
+        network: The network whose parameters the sets hold.
+        parameter_sets: A list of state dicts (e.g. checkpoints' ``"network"``
+            entries) or a dict of tensors with a leading model axis.
+
+    Returns:
+        Dict parameter name -> ``(n_models, n_values)`` tensor on the network's device.
+
+    Raises:
+        ValueError: For missing keys or shapes that do not match the network.
+    """
+    expected = {k: tuple(v.shape) for k, v in network.state_dict().items()}
+    if isinstance(parameter_sets, Mapping):
+        stacked = {k: torch.as_tensor(v) for k, v in parameter_sets.items()}
+    else:
+        sets = list(parameter_sets)
+        if not sets:
+            raise ValueError("parameter_sets is empty.")
+        missing = [k for k in expected if any(k not in s for s in sets)]
+        if missing:
+            raise ValueError(
+                f"parameter sets lack {missing}; expected keys {list(expected)}."
+            )
+        stacked = {
+            k: torch.stack([torch.as_tensor(s[k]) for s in sets]) for k in expected
+        }
+    for key, shape in expected.items():
+        if key not in stacked:
+            raise ValueError(f"parameter sets lack {key!r}.")
+        if tuple(stacked[key].shape[1:]) != shape:
+            raise ValueError(
+                f"{key} has shape {tuple(stacked[key].shape[1:])} per model, the network "
+                f"{shape}: the parameter sets belong to a different connectome or config."
+            )
+    return {k: v.to(network.device, torch.float32) for k, v in stacked.items()}
+
+
+class _GroupedSynapses:
+    """Edges grouped by (target node, source type): shared CSR and group maps."""
+
+    def __init__(self, network):
+        engine = network.engine
+        src, tar = engine.source.cpu(), engine.target.cpu()
+        pair_index = network._index_edges_syn_strength.cpu()
+        n_types = len(network.cell_types)
+        src_type = network.node_type_index.cpu()[src]
+        key = tar * n_types + src_type
+        uniq, group = torch.unique(key, return_inverse=True)  # sorted by target
+        n_groups = len(uniq)
+        perm, crow, col = _csr_layout(group, src, max(n_groups, network.n_nodes))
+        self.n_groups = n_groups
+        self.perm = perm
+        self.crow = crow[: n_groups + 1].contiguous()
+        self.col = col
+        first = torch.full((n_groups,), -1, dtype=torch.long)
+        first.scatter_(0, group.flip(0), torch.arange(len(group) - 1, -1, -1))
+        self.group_pair = pair_index[first]
+        self.group_target = (uniq // n_types).contiguous()
+        self.shape = (n_groups, network.n_nodes)
+        # groups are sorted by target: summing them into nodes is a 0/1 CSR matrix
+        counts = torch.bincount(self.group_target, minlength=network.n_nodes)
+        crow_s = torch.zeros(network.n_nodes + 1, dtype=torch.long)
+        crow_s[1:] = torch.cumsum(counts, 0)
+        self.scatter = _csr(
+            crow_s,
+            torch.arange(n_groups),
+            torch.ones(n_groups),
+            (network.n_nodes, n_groups),
+        )
+
+    def to(self, device):
+        for name in ("perm", "crow", "col", "group_pair", "group_target", "scatter"):
+            setattr(self, name, getattr(self, name).to(device))
+        return self
+
+
+def _fixed_weights_shared(sets: Dict[str, torch.Tensor]) -> bool:
+    return all(
+        bool((sets[k] == sets[k][:1]).all()) for k in ("edges_sign", "edges_syn_count")
+    )
+
+
+@torch.no_grad()
+def simulate_ensemble(
+    network,
+    parameter_sets: ParameterSets,
+    movie_input,
+    dt: float,
+    initial_state: Union[str, None] = "auto",
+) -> torch.Tensor:
+    """Responses of every parameter set to a movie, in one batched simulation.
+
+    Equivalent to loading each parameter set into ``network`` and calling
+    ``network.simulate(movie_input, dt, initial_state)``.
+
+    Args:
+        network: A :class:`flyvis.network.Network` with ``PPNeuronIGRSynapses``.
+        parameter_sets: List of state dicts or dict of stacked tensors
+            (``(n_models, ...)``), see :func:`stack_parameter_sets`.
+        movie_input: Luminance ``(batch, frames, 1, hexals)``.
+        dt: Integration step in seconds.
+        initial_state: ``"auto"`` (1 s of grey 0.5 per model) or ``None``
+            (resting potentials).
+
+    Returns:
+        Voltages ``(n_models, batch, frames, n_nodes)``.
+
+    Raises:
+        ValueError: For invalid movies, ``dt``, parameter sets or dynamics.
+    """
+    dt = _check_dt(dt)
+    if not isinstance(network.dynamics, PPNeuronIGRSynapses):
+        raise ValueError("simulate_ensemble supports PPNeuronIGRSynapses dynamics only.")
+    movie = check_movie(movie_input, network._n_hexals(), "movie_input").to(
+        network.device
+    )
+    if initial_state not in ("auto", None):
+        raise ValueError("initial_state must be 'auto' or None for ensembles.")
+    sets = stack_parameter_sets(network, parameter_sets)
+    if not _fixed_weights_shared(sets):
+        return torch.stack(
+            [_simulate_one(network, s, movie, dt, initial_state) for s in _unstack(sets)]
+        )
+    n_models, batch = sets["nodes_bias"].shape[0], movie.shape[0]
+    params = {key: _semantic(network, key, value) for key, value in sets.items()}
+    grouped = _grouped(network)
+    index = {k: getattr(network, f"_index_{k}") for k in sets}
+    n_nodes = network.n_nodes
+    # node-major layout: voltages (n_nodes, n_models, batch), no transposes per step
+    bias = params["nodes_bias"][:, index["nodes_bias"]].t()[:, :, None]
+    tau = params["nodes_time_const"][:, index["nodes_time_const"]].t()[:, :, None]
+    rate = dt / tau.clamp(min=dt)
+    fixed = (
+        params["edges_sign"][0, index["edges_sign"]]
+        * params["edges_syn_count"][0, index["edges_syn_count"]]
+    )
+    gather = _csr(grouped.crow, grouped.col, fixed[grouped.perm], grouped.shape)
+    strength = params["edges_syn_strength"][:, grouped.group_pair].t()[:, :, None]
+    activation = network.dynamics.activation
+
+    def step(v, x):
+        r = activation(v).view(n_nodes, n_models * batch)
+        y = torch.mm(gather, r).view(grouped.n_groups, n_models, batch) * strength
+        s = torch.mm(grouped.scatter, y.view(grouped.n_groups, -1))
+        return v + rate * (-v + bias + s.view(n_nodes, n_models, batch) + x)
+
+    v = bias.expand(n_nodes, n_models, batch).contiguous()
+    if initial_state == "auto":
+        grey = network._constant_input(1, 0.5)[0, 0][:, None, None]  # (N, 1, 1)
+        for _ in range(int(1.0 / dt)):
+            v = step(v, grey)
+    x = network._photoreceptor_input(movie)  # (B, T, N)
+    out = torch.empty(n_models, batch, movie.shape[1], n_nodes, device=network.device)
+    for t in range(movie.shape[1]):
+        v = step(v, x[:, t].t()[:, None, :])
+        out[:, :, t] = v.permute(1, 2, 0)
+    return out
+
+
+def _semantic(network, key: str, raw: torch.Tensor) -> torch.Tensor:
+    table, name = key.split("_", 1)
+    param = (network.node_params if table == "nodes" else network.edge_params)[name]
+    return param.parameter.semantic(raw)
+
+
+def _grouped(network) -> _GroupedSynapses:
+    cached = getattr(network, "_grouped_synapses", None)
+    if cached is None:
+        cached = _GroupedSynapses(network).to(network.device)
+        network._grouped_synapses = cached
+    return cached
+
+
+def _unstack(sets: Dict[str, torch.Tensor]) -> List[Dict[str, torch.Tensor]]:
+    n = next(iter(sets.values())).shape[0]
+    return [{k: v[i] for k, v in sets.items()} for i in range(n)]
+
+
+def _simulate_one(network, state_dict, movie, dt, initial_state):
+    backup = {k: v.detach().clone() for k, v in network.state_dict().items()}
+    try:
+        network.load_state_dict(state_dict)
+        return network.simulate(movie, dt, initial_state=initial_state)
+    finally:
+        network.load_state_dict(backup)
