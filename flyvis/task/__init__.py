@@ -8,11 +8,10 @@ cheap: no matplotlib, no data loading.
 
 from flyvis.task.decoder import *  # noqa: F403
 from flyvis.task.decoder import __all__ as _decoder_all
-
-# `from flyvis.task.tasks import *` goes here (between decoder and objectives),
-# once `tasks.py` (Task, dict-of-decoders `init_decoder`) exists.
 from flyvis.task.objectives import *  # noqa: F403
 from flyvis.task.objectives import __all__ as _objectives_all
 from flyvis.task.objectives import get_objective
+from flyvis.task.tasks import *  # noqa: F403, E402
+from flyvis.task.tasks import __all__ as _tasks_all
 
-__all__ = [*_decoder_all, *_objectives_all, "get_objective"]
+__all__ = [*_decoder_all, *_tasks_all, *_objectives_all, "get_objective"]

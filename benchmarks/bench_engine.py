@@ -1,0 +1,173 @@
+"""Benchmarks of the network engine: training, simulation, closed loop, ensembles.
+
+Every case runs in a fresh subprocess (so that its peak RSS is its own), for the
+default sparse engine and the gather/scatter reference engine, and reports the
+median of at least 5 repetitions after one warm-up.
+
+    python benchmarks/bench_engine.py                # all cases, table + JSON
+    python benchmarks/bench_engine.py --cases train  # some cases
+    python benchmarks/bench_engine.py --reps 7 --json results.json
+
+Cases (default network: 45,669 cells, 1,513,231 synapse sets):
+
+* ``train``: one training iteration: batch 4, 40 Euler steps at dt = 0.02 s,
+  ``DecoderGAVP``, ``l2norm``, backward, Adam step.
+* ``simulate_b1`` / ``simulate_b4``: ``Network.simulate`` of 100 steps at
+  dt = 0.01 s (from a given state, no gradients), per step.
+* ``closed_loop``: one ``NetworkStepper.step`` for batch 2 (two eyes).
+* ``ensemble``: 8 parameter sets, batch 1, 100 steps:
+  ``simulate_ensemble`` vs a loop over 8 networks (``load_state_dict`` +
+  ``simulate``); "reference" here means the loop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+CASES = ("train", "simulate_b1", "simulate_b4", "closed_loop", "ensemble")
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _timeit(fn, reps: int) -> list:
+    fn()  # warm-up
+    times = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def run_case(case: str, engine: str, reps: int) -> dict:
+    """Runs one case in this process and returns its measurements."""
+    import torch
+
+    from flyvis.network import Network
+
+    torch.manual_seed(0)
+    result = {"case": case, "engine": engine, "threads": torch.get_num_threads()}
+    if case == "ensemble":
+        from flyvis.network.ensemble_simulation import simulate_ensemble
+
+        net = Network(device="cpu")
+        base = {k: v.clone() for k, v in net.state_dict().items()}
+        sets = []
+        for _ in range(8):
+            sd = {k: v.clone() for k, v in base.items()}
+            sd["nodes_bias"] += 0.05 * torch.randn_like(sd["nodes_bias"])
+            sd["edges_syn_strength"] *= torch.exp(0.2 * torch.randn_like(sd["edges_syn_strength"]))
+            sets.append(sd)
+        movie = 0.5 + 0.3 * torch.rand(1, 100, 1, 721)
+        if engine == "sparse":
+
+            def fn():
+                simulate_ensemble(net, sets, movie, 0.01, initial_state=None)
+        else:
+
+            def fn():
+                for sd in sets:
+                    net.load_state_dict(sd)
+                    net.simulate(movie, 0.01, initial_state=None)
+
+        times = _timeit(fn, reps)
+        result.update(unit="s per ensemble (8 models, 100 steps)", value=statistics.median(times))
+    else:
+        net = Network(device="cpu", engine=engine)
+        if case == "train":
+            from flyvis.task.decoder import DecoderGAVP
+            from flyvis.task.objectives import l2norm
+
+            decoder = DecoderGAVP(net.connectome, shape=[8, 2], kernel_size=5, const_weight=1e-3)
+            optim = torch.optim.Adam([*net.parameters(), *decoder.parameters()], lr=1e-5)
+            lum = torch.rand(4, 40, 1, 721)
+            flow = torch.randn(4, 40, 2, 721)
+            steady = net.steady_state(0.5, 0.02, 4)
+
+            def fn():
+                net.stimulus.zero(4, 40)
+                net.stimulus.add_input(lum)
+                optim.zero_grad()
+                activity = net(net.stimulus(), 0.02, state=steady)
+                l2norm(decoder(activity), flow).backward()
+                optim.step()
+
+            times = _timeit(fn, reps)
+            result.update(unit="s per iteration", value=statistics.median(times))
+        elif case in ("simulate_b1", "simulate_b4"):
+            batch = 1 if case.endswith("b1") else 4
+            movie = 0.5 + 0.3 * torch.rand(batch, 100, 1, 721)
+            state = net.steady_state(0.2, 0.01, batch)
+            times = _timeit(lambda: net.simulate(movie, 0.01, initial_state=state), reps)
+            result.update(unit="ms per step", value=statistics.median(times) / 100 * 1e3)
+        elif case == "closed_loop":
+            stepper = net.stepper(0.002, batch_size=2, initial_state=None)
+            frame = torch.full((2, 1, 721), 0.5)
+
+            def fn():
+                for _ in range(50):
+                    stepper.step(frame)
+
+            times = _timeit(fn, reps)
+            result.update(unit="ms per step", value=statistics.median(times) / 50 * 1e3)
+        else:
+            raise ValueError(f"unknown case {case!r}; valid: {', '.join(CASES)}")
+    result["times"] = times
+    result["peak_rss_mb"] = _rss_mb()
+    return result
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", nargs="*", default=list(CASES), choices=CASES)
+    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--json", type=Path, default=None, help="also write results here")
+    parser.add_argument("--child", nargs=2, metavar=("CASE", "ENGINE"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.reps < 5:
+        parser.error("--reps must be at least 5")
+    if args.child:
+        print(json.dumps(run_case(args.child[0], args.child[1], args.reps)))
+        return 0
+    results = []
+    for case in args.cases:
+        row = {"case": case}
+        for engine in ("sparse", "reference"):
+            out = subprocess.run(
+                [sys.executable, __file__, "--child", case, engine, "--reps", str(args.reps)],
+                capture_output=True,
+                text=True,
+                env=dict(os.environ),
+            )
+            if out.returncode != 0:
+                print(out.stderr, file=sys.stderr)
+                return out.returncode
+            res = json.loads(out.stdout.strip().splitlines()[-1])
+            row[engine] = res
+            row["unit"] = res["unit"]
+        row["speedup"] = row["reference"]["value"] / row["sparse"]["value"]
+        results.append(row)
+        print(
+            f"{case:12s} sparse {row['sparse']['value']:.4g} | reference "
+            f"{row['reference']['value']:.4g} {row['unit']} | speedup {row['speedup']:.1f}x | "
+            f"peak RSS {row['sparse']['peak_rss_mb']:.0f} / {row['reference']['peak_rss_mb']:.0f} MB",
+            flush=True,
+        )
+    print(json.dumps(results, indent=1))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1168 @@
+"""Training: ``MultiTaskSolver``, activity/parameter ``Penalty``, ``HyperParamScheduler``.
+
+The solver trains a :class:`flyvis.network.Network` end-to-end with one decoder
+per task on a :class:`flyvis.task.tasks.Task`, and stores everything in a
+``NetworkDir`` laid out as flyvis 1.2.0 lays it out (``chkpts/chkpt_00000``,
+``loss.h5``, ``validation/loss.h5``, ...), so that directories written by either
+implementation open in both.
+
+Minimal use::
+
+    from flyvis.utils.config_utils import get_default_config
+    config = get_default_config(["task_name=flow", "ensemble_and_network_id=0045/000",
+                                 "task=photoflow", "task.n_iters=100"])
+    solver = MultiTaskSolver(config=config)
+    solver.train()
+
+Differences to flyvis 1.2.0 (deliberate, see the method docstrings):
+
+* ``train`` performs exactly ``task.n_iters`` iterations (flyvis completes the
+  last epoch and overshoots, e.g. 250 008 instead of 250 000); the last epoch
+  is truncated. NaN/inf losses or activities are detected at every iteration.
+* ``recover`` implements the intended behaviour (it raised ``TypeError`` in
+  1.2.0) and restores the penalty optimisers from the keys checkpoints hold;
+  it sets ``iteration`` to the number of completed iterations (the stored
+  value + 1, as checkpoints store ``iteration - 1``).
+* checkpoints are written atomically; ``validation/epe.h5`` (and the same in
+  the other test folders) is written at every checkpoint, so the default
+  ``NetworkView`` checkpoint selection (``loss_file_name="epe"``) works
+  without a separate validation run.
+* training losses are appended to ``loss.h5`` etc. at each checkpoint, so a
+  resumed run continues the curves instead of overwriting them.
+* ``HyperParamScheduler.steponential_inv`` works (it raised
+  ``ZeroDivisionError``), see its docstring.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass
+from typing import Any, Dict, List, Mapping, Optional, Union
+
+import numpy as np
+import torch
+from datamate import Namespace, namespacify
+from datamate import delete_if_exists as datamate_delete_if_exists
+from datamate.io import _extend_h5, _write_h5
+from torch import nn
+
+from flyvis.network.directories import NetworkDir
+from flyvis.utils.chkpt_utils import (
+    best_checkpoint_default_fn,
+    load_checkpoint,
+    recover_decoder,
+    recover_network,
+    recover_optimizer,
+    recover_penalty_optimizers,
+    resolve_checkpoints,
+    save_checkpoint,
+)
+
+__all__ = [
+    "MultiTaskSolver",
+    "Penalty",
+    "HyperParamScheduler",
+    "SchedulerFunction",
+    "get_optimizer_class",
+]
+
+logger = logging.getLogger(__name__)
+
+
+def get_optimizer_class(name: str) -> type:
+    """The optimiser class ``torch.optim.<name>``.
+
+    Args:
+        name: Class name, e.g. ``"Adam"``, ``"SGD"``.
+
+    Returns:
+        The class.
+
+    Raises:
+        ValueError: If ``torch.optim`` has no optimiser of that name (the
+            message lists the valid ones).
+    """
+    valid = sorted(
+        n
+        for n, obj in vars(torch.optim).items()
+        if isinstance(obj, type)
+        and issubclass(obj, torch.optim.Optimizer)
+        and obj is not torch.optim.Optimizer
+    )
+    if name not in valid:
+        raise ValueError(
+            f"unknown optimizer {name!r}; valid optimizers: {', '.join(valid)}"
+        )
+    return getattr(torch.optim, name)
+
+
+def _asdict(config: Any) -> Dict[str, Any]:
+    if config is None:
+        return {}
+    if isinstance(config, Namespace):
+        return config.to_dict()
+    return dict(config)
+
+
+# -- penalties -------------------------------------------------------------------------
+
+
+class Penalty:
+    """Penalties with their own optimisers, applied after each training step.
+
+    * Activity penalty (parameters whose config has ``penalize: {activity:
+      true}``, by default the resting potentials ``nodes_bias``): pushes the
+      temporal mean (after the first quarter of the frames) of every central
+      cell's activity towards ``activity_baseline``::
+
+          a = activity[:, n_frames // 4:, central_cells_index].mean(1)   # (N, 65)
+          x = activity_baseline - a
+          w = below_w * relu(x) - above_w * relu(-x)
+          penalty = activity_penalty * mean(w ** 2)
+
+      As in flyvis 1.2.0 the penalised parameters' gradients are *not* zeroed
+      before this backward pass, so the step of the penalty optimiser also
+      contains the task-loss gradient of the same iteration.
+    * Parameter penalties (``penalize: {function: weight_decay | prior,
+      kwargs: {lambda: ...}}``), active only if some kwarg is truthy
+      (``lambda: 0`` disables them).
+
+    Args:
+        penalty: The ``penalizer`` config (``activity_penalty: {...}``,
+            ``optim: SGD``).
+        network: The network (penalised parameters are its attributes
+            ``nodes_<name>`` / ``edges_<name>``).
+    """
+
+    def __init__(self, penalty: Mapping[str, Any], network: nn.Module):
+        self.penalty = namespacify(_asdict(penalty))
+        self.network = network
+        central = np.asarray(network.connectome.central_cells_index[:])
+        self.central_cells_index = torch.as_tensor(
+            central, dtype=torch.long, device=_device(network)
+        )
+        self.parameter_config = self.get_configs()
+        self.optim_class = get_optimizer_class(self.penalty.get("optim", "SGD") or "SGD")
+        self.parameter_optim: Optional[torch.optim.Optimizer] = None
+        self.activity_optim: Optional[torch.optim.Optimizer] = None
+        self.init_optim()
+        self.init_hparams()
+
+    def get_configs(self) -> Namespace:
+        """``penalize`` configs of the network parameters, by parameter name."""
+        config = self.network.config
+        configs = Namespace()
+        for prefix, section in (("nodes", "node_config"), ("edges", "edge_config")):
+            for name, param_config in _asdict(config.get(section)).items():
+                if isinstance(param_config, Mapping) and param_config.get("penalize"):
+                    configs[f"{prefix}_{name}"] = namespacify(param_config["penalize"])
+        return configs
+
+    def _function_configs(self) -> Dict[str, Namespace]:
+        return {n: c for n, c in self.parameter_config.items() if c.get("function")}
+
+    def init_optim(self) -> None:
+        """Creates ``parameter_optim`` and ``activity_optim`` (lr set by the scheduler)."""
+        function_params = [
+            getattr(self.network, name)
+            for name, cfg in self._function_configs().items()
+            if any(bool(v) for v in _asdict(cfg.get("kwargs")).values())
+        ]
+        if function_params:
+            self.parameter_optim = self.optim_class(function_params, lr=1e-3)
+        activity_params = [
+            getattr(self.network, name)
+            for name, cfg in self.parameter_config.items()
+            if cfg.get("activity", False)
+        ]
+        if activity_params:
+            self.activity_optim = self.optim_class(activity_params, lr=1e-3)
+
+    @property
+    def optimizers(self) -> Dict[str, torch.optim.Optimizer]:
+        """The existing penalty optimisers by name (``parameter_optim``, ``activity_optim``)."""
+        return {
+            name: optim
+            for name in ("parameter_optim", "activity_optim")
+            if (optim := getattr(self, name)) is not None
+        }
+
+    def init_hparams(self) -> None:
+        """Reads the activity-penalty hyperparameters.
+
+        Raises:
+            ValueError: If an activity penalty is configured but all its
+                weights and the baseline are zero or missing.
+        """
+        hp = namespacify(_asdict(self.penalty.get("activity_penalty")))
+        self.activity_penalty = hp.get("activity_penalty")
+        self.activity_baseline = hp.get("activity_baseline")
+        self.activity_penalty_stop_iter = hp.get("stop_iter")
+        self.below_baseline_penalty_weight = hp.get("below_baseline_penalty_weight")
+        self.above_baseline_penalty_weight = hp.get("above_baseline_penalty_weight")
+        if self.activity_optim is not None and not any(
+            [
+                self.activity_penalty,
+                self.activity_baseline,
+                self.below_baseline_penalty_weight,
+                self.above_baseline_penalty_weight,
+            ]
+        ):
+            raise ValueError(
+                "Activity penalty is enabled but no activity penalty parameters are set."
+            )
+
+    def __call__(self, activity: torch.Tensor, iteration: int) -> None:
+        """Applies the penalties after a training step.
+
+        Args:
+            activity: Network activity ``(N, T, n_nodes)`` of the step (with
+                its autograd graph).
+            iteration: Current iteration; the activity penalty is switched off
+                permanently once ``iteration >= stop_iter``.
+        """
+        if self.parameter_optim is not None:
+            self.param_penalty_step()
+        if self.activity_optim is not None:
+            stop = self.activity_penalty_stop_iter
+            if stop is None or iteration < stop:
+                self.activity_penalty_step(activity, retain_graph=False)
+            else:
+                self.activity_optim = None
+
+    def activity_penalty_step(self, activity: torch.Tensor, retain_graph: bool = True):
+        """One optimiser step on the activity penalty (see class docstring).
+
+        Args:
+            activity: Network activity ``(N, T, n_nodes)`` with autograd graph.
+            retain_graph: Keep the graph after the backward pass.
+
+        Returns:
+            The penalty value (detached tensor).
+        """
+        n_frames = activity.shape[1]
+        mean = activity[:, n_frames // 4 :, self.central_cells_index].mean(dim=1)
+        x = self.activity_baseline - mean
+        w = asymmetric_weighting(
+            x, self.below_baseline_penalty_weight, self.above_baseline_penalty_weight
+        )
+        penalty = self.activity_penalty * (w**2).mean()
+        penalty.backward(retain_graph=retain_graph)
+        self.activity_optim.step()
+        self.network.clamp()
+        return penalty.detach()
+
+    def param_penalty_step(self):
+        """One optimiser step on the sum of the parameter penalties.
+
+        Returns:
+            The penalty value (detached tensor).
+        """
+        self.parameter_optim.zero_grad()
+        penalty = 0.0
+        for name, cfg in self._function_configs().items():
+            penalty = penalty + getattr(self, cfg.function)(name, cfg)
+        if isinstance(penalty, torch.Tensor) and penalty.requires_grad:
+            penalty.backward()
+            self.parameter_optim.step()
+            self.network.clamp()
+            return penalty.detach()
+        return torch.as_tensor(penalty)
+
+    def weight_decay(self, param: str, config: Mapping[str, Any]) -> torch.Tensor:
+        """``lambda * sum(w ** 2)`` of the parameter ``param`` (experimental)."""
+        return config["kwargs"]["lambda"] * (getattr(self.network, param) ** 2).sum()
+
+    def prior(self, param: str, config: Mapping[str, Any]) -> torch.Tensor:
+        """``lambda * sum((w - w0) ** 2)`` with ``w0`` the configured ``value`` (experimental).
+
+        ``w0`` is ``kwargs.w0`` if given, else the ``value`` (or ``mean``) of
+        the parameter's node/edge config.
+        """
+        kwargs = _asdict(config["kwargs"])
+        w0 = kwargs.get("w0")
+        if w0 is None:
+            section, _, name = param.partition("_")
+            param_config = _asdict(
+                self.network.config.get(
+                    "node_config" if section == "nodes" else "edge_config"
+                )
+            ).get(name, {})
+            w0 = param_config.get("value", param_config.get("mean"))
+        if w0 is None:
+            raise ValueError(f"prior penalty of {param}: no 'value' to pull towards")
+        return kwargs["lambda"] * ((getattr(self.network, param) - w0) ** 2).sum()
+
+    def _chkpt(self) -> Dict[str, Dict[str, Any]]:
+        return {name: optim.state_dict() for name, optim in self.optimizers.items()}
+
+    def __repr__(self) -> str:
+        return (
+            f"Penalty(\n  parameter_config={self.parameter_config.to_dict()},\n"
+            f"  activity_penalty={self.activity_penalty}, "
+            f"activity_baseline={self.activity_baseline}, "
+            f"stop_iter={self.activity_penalty_stop_iter}, "
+            f"below_baseline_penalty_weight={self.below_baseline_penalty_weight}, "
+            f"above_baseline_penalty_weight={self.above_baseline_penalty_weight},\n"
+            f"  optimizers={list(self.optimizers)}\n)"
+        )
+
+
+def asymmetric_weighting(
+    tensor: torch.Tensor, gamma: float, delta: float
+) -> torch.Tensor:
+    """``gamma * relu(t) - delta * relu(-t)``."""
+    return gamma * torch.relu(tensor) - delta * torch.relu(-tensor)
+
+
+# -- schedules -------------------------------------------------------------------------
+
+
+@dataclass
+class SchedulerFunction:
+    """One scheduled hyperparameter: ``function(start, stop, steps)`` over iterations."""
+
+    start: float
+    stop: float
+    steps: int
+    function: str
+    array: Optional[np.ndarray] = None
+
+    def __post_init__(self):
+        if not isinstance(self.function, str):
+            raise TypeError("function must be a name")
+
+
+_SCHEDULE_KEYS = {"start", "stop", "steps", "function"}
+
+
+def _pad(
+    values: np.ndarray, length: int, value: float, front: bool = False
+) -> np.ndarray:
+    values = np.asarray(values, dtype=float)
+    missing = length - len(values)
+    if missing <= 0:
+        return values
+    fill = np.full(missing, value, dtype=float)
+    return np.concatenate([fill, values] if front else [values, fill])
+
+
+class HyperParamScheduler:
+    """Sets hyperparameters (learning rates, ``dt``, ...) as functions of the iteration.
+
+    Every entry of the scheduler config with exactly the keys ``start, stop,
+    steps, function`` becomes an array of length ``n_iters + 1``; calling the
+    scheduler with an iteration sets each value (past the end of an array the
+    last value is used). Other entries (e.g. ``chkpt_every_epoch``) are ignored.
+
+    Settable keys: ``dt`` (``task.dataset.dt``), ``lr_net`` (optimiser group
+    0), ``lr_dec`` (groups 1..), ``lr_pen`` (penalty optimisers),
+    ``relu_leak`` (the activation's ``negative_slope``), ``activity_penalty``
+    (the penalty weight); any other key just becomes an attribute.
+
+    Args:
+        scheduler: The scheduler config; ``sched_stop_iter`` (default
+            ``task.n_iters``) ends the schedules early.
+        network: The network.
+        task: The task (provides ``n_iters`` and the dataset).
+        optimizer: The solver's optimiser.
+        penalizer: The :class:`Penalty` (may be ``None``).
+    """
+
+    _settable = ("dt", "lr_net", "lr_dec", "lr_pen", "relu_leak", "activity_penalty")
+
+    def __init__(
+        self,
+        scheduler: Mapping[str, Any],
+        network: Optional[nn.Module],
+        task: Any,
+        optimizer: Optional[torch.optim.Optimizer],
+        penalizer: Optional[Penalty],
+    ):
+        self.scheduler = namespacify(_asdict(scheduler))
+        self.network = network
+        self.task = task
+        self.optimizer = optimizer
+        self.penalizer = penalizer
+        self.n_iters = int(task.n_iters)
+        self.stop_iter = int(self.scheduler.get("sched_stop_iter", None) or self.n_iters)
+        self.scheduled_params: Dict[str, SchedulerFunction] = {}
+        self._current_iteration = 0
+        for key, cfg in self.scheduler.items():
+            if not isinstance(cfg, Mapping) or set(cfg.keys()) != _SCHEDULE_KEYS:
+                continue
+            try:
+                param = SchedulerFunction(**dict(cfg))
+            except TypeError:
+                continue
+            function = getattr(self, param.function, None)
+            if function is None or param.function.startswith("_"):
+                raise ValueError(
+                    f"unknown schedule function {param.function!r} for {key!r}; valid: "
+                    f"{', '.join(self.schedule_functions())}"
+                )
+            param.array = function(
+                self.stop_iter, self.n_iters, param.start, param.stop, int(param.steps)
+            )
+            self.scheduled_params[key] = param
+
+    @staticmethod
+    def schedule_functions() -> List[str]:
+        """Names of the available schedule functions."""
+        return [
+            "linear",
+            "stepwise",
+            "stepwise_2ndhalf",
+            "stepwise_half",
+            "steponential",
+            "steponential_inv",
+            "exponential",
+            "exponential_half",
+        ]
+
+    def __call__(self, iteration: int) -> None:
+        """Sets every scheduled hyperparameter to its value at ``iteration``."""
+        self._current_iteration = iteration
+        for key, param in self.scheduled_params.items():
+            try:
+                value = param.array[iteration]
+            except IndexError:
+                if iteration >= self.stop_iter:
+                    value = param.array[-1]
+                else:
+                    raise
+            setattr(self, key, float(value))
+        logger.debug("%r", self)
+
+    def __repr__(self) -> str:
+        values = {key: getattr(self, key, None) for key in self.scheduled_params}
+        return (
+            f"Scheduler. Iteration: {self._current_iteration}/{self.n_iters}.\n"
+            f"Current values: {values}."
+        )
+
+    # settable hyperparameters
+    @property
+    def dt(self) -> Optional[float]:
+        """Integration time step (sets ``task.dataset.dt``)."""
+        return getattr(self, "_dt", None)
+
+    @dt.setter
+    def dt(self, value: float) -> None:
+        self._dt = value
+        if self.task is not None:
+            self.task.dataset.dt = value
+
+    @property
+    def lr_net(self) -> Optional[float]:
+        """Learning rate of the network (optimiser group 0)."""
+        return getattr(self, "_lr_net", None)
+
+    @lr_net.setter
+    def lr_net(self, value: float) -> None:
+        self._lr_net = value
+        if self.optimizer is not None:
+            self.optimizer.param_groups[0]["lr"] = value
+
+    @property
+    def lr_dec(self) -> Optional[float]:
+        """Learning rate of the decoders (optimiser groups 1..)."""
+        return getattr(self, "_lr_dec", None)
+
+    @lr_dec.setter
+    def lr_dec(self, value: float) -> None:
+        self._lr_dec = value
+        if self.optimizer is not None:
+            for group in self.optimizer.param_groups[1:]:
+                group["lr"] = value
+
+    @property
+    def lr_pen(self) -> Optional[float]:
+        """Learning rate of the penalty optimisers."""
+        return getattr(self, "_lr_pen", None)
+
+    @lr_pen.setter
+    def lr_pen(self, value: float) -> None:
+        self._lr_pen = value
+        if self.penalizer is not None:
+            for optim in self.penalizer.optimizers.values():
+                for group in optim.param_groups:
+                    group["lr"] = value
+
+    @property
+    def relu_leak(self) -> Optional[float]:
+        """``negative_slope`` of the network's activation, if it has one."""
+        return getattr(self, "_relu_leak", None)
+
+    @relu_leak.setter
+    def relu_leak(self, value: float) -> None:
+        self._relu_leak = value
+        activation = getattr(getattr(self.network, "dynamics", None), "activation", None)
+        if activation is not None and hasattr(activation, "negative_slope"):
+            activation.negative_slope = value
+
+    @property
+    def activity_penalty(self) -> Optional[float]:
+        """Weight of the activity penalty (sets ``penalizer.activity_penalty``)."""
+        return getattr(self, "_activity_penalty", None)
+
+    @activity_penalty.setter
+    def activity_penalty(self, value: float) -> None:
+        self._activity_penalty = value
+        if self.penalizer is not None:
+            self.penalizer.activity_penalty = value
+
+    # schedule functions: (stop_iter S, n_iterations N, start, stop, steps k) -> (>= N+1,)
+    @staticmethod
+    def linear(stop_iter, n_iterations, start, stop, steps) -> np.ndarray:
+        """``linspace(start, stop, S)``, end-padded with ``stop`` to ``N + 1``."""
+        values = np.linspace(start, stop, int(stop_iter))
+        return _pad(values, n_iterations + 1, stop)
+
+    @staticmethod
+    def stepwise(stop_iter, n_iterations, start, stop, steps) -> np.ndarray:
+        """``linspace(start, stop, k)`` each repeated ``int(S / k)`` times, end-padded with ``stop``."""
+        values = np.linspace(start, stop, steps).repeat(int(stop_iter / steps))
+        return _pad(values, n_iterations + 1, stop)
+
+    @staticmethod
+    def stepwise_2ndhalf(stop_iter, n_iterations, start, stop, steps) -> np.ndarray:
+        """Steps in the second half: repeated ``int((S / 2) / k)``, front-padded with ``start``."""
+        values = np.linspace(start, stop, steps).repeat(int((stop_iter / 2) / steps))
+        return _pad(values, n_iterations + 1, start, front=True)
+
+    @staticmethod
+    def stepwise_half(stop_iter, n_iterations, start, stop, steps) -> np.ndarray:
+        """Steps in the first half: repeated ``int((S / 2) / k)``, end-padded with ``stop``."""
+        values = np.linspace(start, stop, steps).repeat(int((stop_iter / 2) / steps))
+        return _pad(values, n_iterations + 1, stop)
+
+    @staticmethod
+    def steponential(stop_iter, n_iterations, start, stop, steps) -> np.ndarray:
+        """Geometric decay: ``start / x**i`` with ``x = (1 / stop) ** (1 / k)``, i = 0..k-1.
+
+        Equals ``start * stop ** (i / k)`` (``stop`` is a decay factor); each
+        value repeated ``int(S / k)`` times, end-padded with the last value.
+        """
+        x = (1 / stop) ** (1 / steps)
+        levels = np.array([start / x**i for i in range(steps)], dtype=float)
+        values = levels.repeat(int(stop_iter / steps))
+        return _pad(values, n_iterations + 1, levels[-1])
+
+    @staticmethod
+    def steponential_inv(stop_iter, n_iterations, start, stop, steps) -> np.ndarray:
+        """Geometric growth, the inverse of :meth:`steponential`.
+
+        Our definition (the 1.2.0 version raised ``ZeroDivisionError``): with
+        ``x = (1 / stop) ** (1 / k)`` the levels are ``start * x**i``
+        (= ``start * stop ** (-i / k)``), i = 0..k-1: each step multiplies by
+        ``x`` where :meth:`steponential` divides by it, so with ``stop < 1``
+        the value grows from ``start`` towards ``start / stop``. Each level is
+        repeated ``int(S / k)`` times; end-padded with the last level.
+        """
+        x = (1 / stop) ** (1 / steps)
+        levels = np.array([start * x**i for i in range(steps)], dtype=float)
+        values = levels.repeat(int(stop_iter / steps))
+        return _pad(values, n_iterations + 1, levels[-1])
+
+    @staticmethod
+    def exponential(stop_iter, n_iterations, start, stop, steps) -> np.ndarray:
+        """``start * exp(-t / tau)``, t = 0..S-1, ``tau = -S / (ln(stop + 1e-15) - ln(start))``; end-padded with ``stop``."""
+        tau = -stop_iter / (np.log(stop + 1e-15) - np.log(start))
+        values = start * np.exp(-np.arange(int(stop_iter)) / tau)
+        return _pad(values, n_iterations + 1, stop)
+
+    @staticmethod
+    def exponential_half(stop_iter, n_iterations, start, stop, steps) -> np.ndarray:
+        """As :meth:`exponential` over the first half: t = 0..int(S/2)-1, ``tau = -int(S/2) / (ln stop - ln start)``."""
+        half = int(stop_iter / 2)
+        tau = -half / (np.log(stop) - np.log(start))
+        values = start * np.exp(-np.arange(half) / tau)
+        return _pad(values, n_iterations + 1, stop)
+
+
+# -- solver ----------------------------------------------------------------------------
+
+
+def _device(module: Any) -> torch.device:
+    device = getattr(module, "device", None)
+    if device is not None:
+        return torch.device(device)
+    for p in module.parameters():
+        return p.device
+    return torch.device("cpu")
+
+
+def _read(path) -> np.ndarray:
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        return np.asarray(f["data"][()])
+
+
+def _objective(name: str):
+    from flyvis.task import objectives
+
+    getter = getattr(objectives, "get_objective", None)
+    return getter(name) if getter is not None else getattr(objectives, name)
+
+
+class MultiTaskSolver:
+    """Trains a network with task decoders and stores it in a ``NetworkDir``.
+
+    Args:
+        name: Directory name relative to the results directory, e.g.
+            ``"flow/0045/000"``; default ``config["network_name"]``.
+        config: The training config (``network``, ``task``, ``optim``,
+            ``penalizer``, ``scheduler``, ...; see
+            :func:`flyvis.utils.config_utils.get_default_config`). If ``None``,
+            the config stored in the existing directory ``name`` is used.
+        init_network, init_decoder, init_task, init_optim, init_penalties,
+            init_scheduler: Which components to build.
+        delete_if_exists: Rebuild the directory from scratch if it exists.
+        device: Device of network and decoders; default ``flyvis.device``.
+
+    Attributes:
+        dir: The ``NetworkDir``; ``path``, ``config`` (the stored config).
+        network, task, decoder, optimizer, penalty, scheduler: The components.
+        iteration: Number of completed training iterations.
+        checkpoints: Indices of the checkpoints found at construction.
+    """
+
+    def __init__(
+        self,
+        name: str = "",
+        config: Optional[Union[Mapping[str, Any], Namespace]] = None,
+        init_network: bool = True,
+        init_decoder: bool = True,
+        init_task: bool = True,
+        init_optim: bool = True,
+        init_penalties: bool = True,
+        init_scheduler: bool = True,
+        delete_if_exists: bool = False,
+        device: Optional[Union[str, torch.device]] = None,
+    ):
+        import flyvis
+
+        if config is None:
+            if not name:
+                raise ValueError(
+                    "MultiTaskSolver needs a config or the name of an existing network"
+                )
+            directory = NetworkDir(name)
+            if directory.config is None or directory.config.get("type") != "NetworkDir":
+                raise ValueError(f"NetworkDir not found at {directory.path}")
+            config = directory.config.to_dict()
+        config = _asdict(config)
+        config.pop("type", None)
+        name = name or config.get("network_name", "")
+        if not isinstance(name, str) or not name or "???" in name:
+            raise ValueError(
+                f"invalid network name {name!r}: pass name= or set task_name and "
+                "ensemble_and_network_id in the config"
+            )
+        self.name = name
+        config.pop("delete_if_exists", None)
+        # datamate's context (not a config key: a key would be stored in _meta.yaml
+        # when the directory is new and break the config match on reopening)
+        with datamate_delete_if_exists(bool(delete_if_exists)):
+            self.dir = NetworkDir(name, config)
+        self.path = self.dir.path
+        self.config = self.dir.config
+        self.device = flyvis.select_device(device)
+
+        self.iteration = 0
+        self._val_loss = float("inf")
+        self.checkpoint_path = self.path / "chkpts"
+        self.checkpoints = resolve_checkpoints(self.dir).indices
+        self._last_chkpt_ind = -1
+        self._curr_chkpt_ind = -1
+        self._pending: Dict[str, List[float]] = {}
+        self._modified = False
+
+        self.network = None
+        self.task = None
+        self.decoder: Dict[str, nn.Module] = {}
+        self.optimizer = None
+        self.penalty = None
+        self.scheduler = None
+        self._initialized: List[str] = []
+        self._init_solver(
+            init_network=init_network,
+            init_decoder=init_decoder,
+            init_task=init_task,
+            init_optim=init_optim,
+            init_penalties=init_penalties,
+            init_scheduler=init_scheduler,
+        )
+        logger.info("Initialized solver at %s.", self.path)
+
+    # -- construction ------------------------------------------------------------------
+
+    def _init_solver(
+        self,
+        init_network: bool = True,
+        init_decoder: bool = True,
+        init_task: bool = True,
+        init_optim: bool = True,
+        init_penalties: bool = True,
+        init_scheduler: bool = True,
+    ) -> None:
+        from flyvis.network import Network
+        from flyvis.task.tasks import Task
+
+        config = self.config
+        if init_network:
+            self.network = Network(**_asdict(config.network), device=self.device)
+            self._initialized.append("network")
+        if init_task:
+            self.task = Task(**_asdict(config.task))
+            self._initialized.append("task")
+            if init_decoder and self.network is not None:
+                self.decoder = {
+                    task: module.to(self.device)
+                    for task, module in self.task.init_decoder(
+                        self.network.connectome
+                    ).items()
+                }
+                self._initialized.append("decoder")
+        if init_optim and self.network is not None:
+            self.optimizer = self._init_optimizer(
+                config.optim, self.network, self.decoder
+            )
+            self._initialized.append("optim")
+        if init_penalties and self.network is not None:
+            self.penalty = Penalty(config.get("penalizer", {}), self.network)
+            self._initialized.append("penalties")
+        if init_scheduler and self.task is not None:
+            self.scheduler = HyperParamScheduler(
+                config.get("scheduler", {}),
+                self.network,
+                self.task,
+                self.optimizer,
+                self.penalty,
+            )
+            self.scheduler(self.iteration)
+            self._initialized.append("scheduler")
+
+    @staticmethod
+    def _init_optimizer(
+        optim: Mapping[str, Any], network: nn.Module, decoder: Mapping[str, nn.Module]
+    ) -> torch.optim.Optimizer:
+        """The optimiser: group 0 = network, groups 1.. = one per decoder."""
+        optim = _asdict(optim)
+        optim_class = get_optimizer_class(optim.get("type", "Adam") or "Adam")
+        groups = [
+            {"params": list(network.parameters()), **_asdict(optim.get("optim_net"))}
+        ]
+        for module in decoder.values():
+            groups.append(
+                {"params": list(module.parameters()), **_asdict(optim.get("optim_dec"))}
+            )
+        return optim_class(groups)
+
+    # -- helpers -----------------------------------------------------------------------
+
+    @property
+    def tasks(self) -> List[str]:
+        """Names of the tasks (in dataset order)."""
+        return list(self.task.dataset.tasks)
+
+    def _train(self) -> None:
+        self.network.train()
+        for module in self.decoder.values():
+            module.train()
+
+    def _eval(self) -> None:
+        self.network.eval()
+        for module in self.decoder.values():
+            module.eval()
+
+    def _to_device(self, data: Mapping[str, Any]) -> Dict[str, Any]:
+        return {
+            key: value.to(self.device) if isinstance(value, torch.Tensor) else value
+            for key, value in data.items()
+        }
+
+    def _steady_state(self, t_pre: float, batch_size: int):
+        with torch.no_grad():
+            return self.network.steady_state(
+                t_pre=t_pre, dt=self.task.dataset.dt, batch_size=batch_size, value=0.5
+            )
+
+    def _simulate(self, lum: torch.Tensor, state: Any) -> torch.Tensor:
+        n_samples, n_frames = lum.shape[:2]
+        self.network.stimulus.zero(n_samples, n_frames)
+        self.network.stimulus.add_input(lum)
+        return self.network(self.network.stimulus(), self.task.dataset.dt, state=state)
+
+    def _record(self, key: str, value: float) -> None:
+        self._pending.setdefault(key, []).append(value)
+
+    def _flush(self) -> None:
+        for key, values in self._pending.items():
+            if values:
+                self._extend(key, np.asarray(values, dtype=float))
+        self._pending = {}
+
+    def _extend(self, key: str, values: Any) -> None:
+        """Appends to ``<dir>/<key>.h5`` in datamate's format.
+
+        Unlike ``Directory.extend`` this does not re-read ``_meta.yaml`` on every
+        write (~50 ms per call for a full training config).
+        """
+        _extend_h5((self.path / key).with_suffix(".h5"), np.asarray(values))
+        self._mark_modified()
+
+    def _write(self, key: str, value: Any) -> None:
+        """Writes ``<dir>/<key>.h5`` (datamate's format)."""
+        _write_h5((self.path / key).with_suffix(".h5"), np.asarray(value))
+        self._mark_modified()
+
+    def _mark_modified(self) -> None:
+        # datamate marks a directory written to after its build as modified
+        if not self._modified:
+            if not getattr(self.dir.meta, "modified", False):
+                self.dir._modified_past_init(True)
+            self._modified = True
+
+    # -- training ----------------------------------------------------------------------
+
+    def train(
+        self,
+        overfit: bool = False,
+        initial_checkpoint: bool = True,
+        progress: bool = True,
+    ) -> None:
+        """Trains until ``iteration == task.n_iters``.
+
+        Epoch structure as in flyvis 1.2.0: the steady state (grey 0.5 input
+        for ``config.t_pre_train`` = 0.5 s) is computed once per epoch without
+        gradient; schedules advance only between epochs; checkpoints are
+        written before training (``initial_checkpoint``), after epochs 0,
+        ``chkpt_every_epoch``, ... and after the last one. Unlike 1.2.0 the
+        last epoch is cut so that exactly ``task.n_iters`` iterations run.
+
+        Args:
+            overfit: Train on sequence 0 only without augmentation
+                (``task.overfit_data``).
+            initial_checkpoint: Write a checkpoint before the first iteration.
+            progress: Show a tqdm progress bar.
+
+        Raises:
+            OverflowError: If the loss or the activity becomes NaN or infinite.
+            ValueError: If the training loader yields no batch (fewer training
+                sequences than ``batch_size``).
+        """
+        from tqdm.auto import tqdm
+
+        n_iters = self.task.n_iters
+        if self.iteration >= n_iters:
+            return
+        if initial_checkpoint:
+            self.checkpoint()
+
+        loader = self.task.overfit_data if overfit else self.task.train_data
+        if len(loader) == 0:
+            raise ValueError(
+                f"the training loader is empty: {len(self.task.train_seq_index)} training "
+                f"sequences for batch size {self.task.batch_size}"
+            )
+        n_epochs = math.ceil((n_iters - self.iteration) / len(loader))
+        chkpt_every_epoch = int(self.config.scheduler.get("chkpt_every_epoch", 300) or 1)
+        t_pre = self.config.get("t_pre_train", 0.5)
+        start_time = time.time()
+        tasks = self.tasks
+
+        retain_graph = (
+            self.penalty is not None and self.penalty.activity_optim is not None
+        )
+        self._train()
+        bar = tqdm(
+            total=n_iters,
+            initial=self.iteration,
+            desc="training",
+            disable=not progress,
+            dynamic_ncols=True,
+        )
+        try:
+            with self.task.dataset.augmentation(not overfit):
+                for epoch in range(n_epochs):
+                    steady = {}
+                    for data in loader:
+                        if self.iteration >= n_iters:
+                            break
+                        data = self._to_device(data)
+                        batch_size = data["lum"].shape[0]
+                        if batch_size not in steady:
+                            steady[batch_size] = self._steady_state(t_pre, batch_size)
+                        self.optimizer.zero_grad()
+                        activity = self._simulate(data["lum"], steady[batch_size])
+                        kwargs = data.get("loss_kwargs", {}) or {}
+                        losses = {
+                            task: self.task.loss(
+                                self.decoder[task](activity), data[task], task, **kwargs
+                            )
+                            for task in tasks
+                        }
+                        loss = sum(losses.values())
+                        loss.backward(retain_graph=retain_graph)
+                        self.optimizer.step()
+                        if self.penalty is not None:
+                            self.penalty(activity=activity, iteration=self.iteration)
+                        else:
+                            self.network.clamp()
+
+                        loss_value = float(loss.detach())
+                        act = activity.detach()
+                        act_mean = float(act.mean())
+                        if not (math.isfinite(loss_value) and math.isfinite(act_mean)):
+                            raise OverflowError("Invalid values encountered in trace.")
+                        self._record("loss", loss_value)
+                        for task in tasks:
+                            self._record(f"loss_{task}", float(losses[task].detach()))
+                        self._record("activity", act_mean)
+                        self._record("activity_min", float(act.min()))
+                        self._record("activity_max", float(act.max()))
+                        self.iteration += 1
+                        bar.update(1)
+                        bar.set_postfix(loss=f"{loss_value:.4g}", epoch=epoch)
+                        del activity, loss, losses
+
+                    last = epoch + 1 == n_epochs or self.iteration >= n_iters
+                    if not last and self.scheduler is not None:
+                        self.scheduler(self.iteration)
+                    if epoch % chkpt_every_epoch == 0 or last:
+                        self._flush()
+                        self.checkpoint()
+                    if last:
+                        break
+        finally:
+            bar.close()
+            elapsed = time.time() - start_time
+            previous = 0.0
+            if (self.path / "time_trained.h5").is_file():
+                previous = float(
+                    np.asarray(_read(self.path / "time_trained.h5")).reshape(-1)[-1]
+                )
+            self._write("time_trained", elapsed + previous)
+        logger.info("Finished training (%d iterations).", self.iteration)
+
+    def checkpoint(self) -> None:
+        """Evaluates on the four test loaders and writes ``chkpts/chkpt_<index:05d>``.
+
+        The validation loss decides ``best_chkpt_index``; ``chkpt_index``,
+        ``chkpt_iter`` (``iteration - 1``) and ``dt`` are recorded. The file is
+        written atomically with flyvis 1.2.0's keys.
+        """
+        self._last_chkpt_ind += 1
+        self._curr_chkpt_ind += 1
+        val_loss = self.test(self.task.val_data, "validation", track_loss=True)
+        self.test(self.task.val_batch, "validation_batch", track_loss=True)
+        self.test(self.task.train_data, "training", track_loss=True)
+        self.test(self.task.train_batch, "training_batch", track_loss=True)
+
+        chkpt = {
+            "network": self.network.state_dict(),
+            "decoder": {
+                task: module.state_dict() for task, module in self.decoder.items()
+            },
+            "optim": self.optimizer.state_dict() if self.optimizer is not None else {},
+            "time": time.ctime(),
+            "val_loss": float(val_loss),
+            "iteration": self.iteration - 1,
+            "dt": float(self.task.dataset.dt),
+        }
+        if self.penalty is not None:
+            chkpt.update(self.penalty._chkpt())
+        save_checkpoint(chkpt, self.checkpoint_path / f"chkpt_{self._last_chkpt_ind:05}")
+        self.checkpoints = resolve_checkpoints(self.dir).indices
+
+        self._extend("chkpt_index", np.array([self._last_chkpt_ind]))
+        self._extend("chkpt_iter", np.array([self.iteration - 1]))
+        self._write("dt", float(self.task.dataset.dt))
+        if val_loss < self._val_loss:
+            self._write("best_chkpt_index", self._last_chkpt_ind)
+            self._val_loss = float(val_loss)
+        logger.info(
+            "Checkpoint %d at iteration %d: validation loss %.5g.",
+            self._last_chkpt_ind,
+            self.iteration,
+            val_loss,
+        )
+
+    @torch.no_grad()
+    def _evaluate(self, dataloader, t_pre: float = 0.25) -> Dict[str, Dict[str, float]]:
+        """Per-task mean loss, EPE and zero-prediction EPE over a loader (no tracking)."""
+        self._eval()
+        if self.scheduler is not None:
+            self.scheduler(self.iteration)
+        epe = _objective("epe")
+        sums: Dict[str, Dict[str, List[float]]] = {
+            t: {"loss": [], "epe": [], "epe_zero": []} for t in self.tasks
+        }
+        try:
+            steady = {}
+            with self.task.dataset.augmentation(False):
+                for data in dataloader:
+                    data = self._to_device(data)
+                    batch_size = data["lum"].shape[0]
+                    if batch_size not in steady:
+                        steady[batch_size] = self._steady_state(t_pre, batch_size)
+                    activity = self._simulate(data["lum"], steady[batch_size])
+                    kwargs = data.get("loss_kwargs", {}) or {}
+                    for task in self.tasks:
+                        y = self.decoder[task](activity)
+                        target = data[task]
+                        sums[task]["loss"].append(
+                            float(self.task.loss(y, target, task, **kwargs))
+                        )
+                        sums[task]["epe"].append(float(epe(y, target)))
+                        sums[task]["epe_zero"].append(
+                            float(epe(torch.zeros_like(target), target))
+                        )
+        finally:
+            self._train()
+        return {
+            task: {
+                key: float(np.mean(v)) if v else float("nan") for key, v in values.items()
+            }
+            for task, values in sums.items()
+        }
+
+    def test(
+        self,
+        dataloader,
+        subdir: str = "validation",
+        track_loss: bool = False,
+        t_pre: float = 0.25,
+    ) -> float:
+        """Mean loss over a loader (no gradient, eval mode, no augmentation).
+
+        Args:
+            dataloader: E.g. ``task.val_data``.
+            subdir: Folder of the network directory for the tracked values.
+            track_loss: Append ``loss_<task>``, ``iteration``, ``loss`` and
+                ``epe`` (the flow task's end-point error, else the mean over
+                tasks) to ``<subdir>/``.
+            t_pre: Duration of the grey steady-state warm-up (s).
+
+        Returns:
+            The mean over tasks of the per-task mean (weighted) loss.
+        """
+        results = self._evaluate(dataloader, t_pre=t_pre)
+        val_loss = float(np.mean([r["loss"] for r in results.values()]))
+        if track_loss:
+            for task, values in results.items():
+                self._extend(f"{subdir}/loss_{task}", np.array([values["loss"]]))
+            self._extend(f"{subdir}/iteration", np.array([self.iteration]))
+            self._extend(f"{subdir}/loss", np.array([val_loss]))
+            if "flow" in results:
+                epe_value = results["flow"]["epe"]
+            else:
+                epe_value = float(np.mean([r["epe"] for r in results.values()]))
+            self._extend(f"{subdir}/epe", np.array([epe_value]))
+        return val_loss
+
+    def evaluate(
+        self, dataloader=None, t_pre: float = 0.25
+    ) -> Dict[str, Dict[str, float]]:
+        """Loss, EPE and the EPE of the zero predictor per task (nothing is written).
+
+        Args:
+            dataloader: Default ``task.val_data``.
+            t_pre: Duration of the grey steady-state warm-up (s).
+
+        Returns:
+            ``{task: {"loss": ..., "epe": ..., "epe_zero": ...}}``.
+        """
+        return self._evaluate(dataloader or self.task.val_data, t_pre=t_pre)
+
+    # -- recovery ----------------------------------------------------------------------
+
+    def recover(
+        self,
+        network: bool = True,
+        decoder: bool = True,
+        optimizer: bool = True,
+        penalty: bool = True,
+        checkpoint: Union[str, int] = "best",
+        validation_subdir: str = "validation",
+        loss_file_name: str = "loss",
+        strict: bool = True,
+        force: bool = False,
+    ) -> None:
+        """Loads a checkpoint into the initialised components.
+
+        Args:
+            network: Load the network parameters.
+            decoder: Load the decoder parameters.
+            optimizer: Load the optimiser state.
+            penalty: Load the penalty optimiser states.
+            checkpoint: ``"best"`` (lowest value of
+                ``<validation_subdir>/<loss_file_name>.h5``) or a position in
+                the sorted checkpoint list (``-1`` = last).
+            validation_subdir: Folder of the validation files.
+            loss_file_name: Validation file used for ``"best"``.
+            strict: Strict loading of the decoder states.
+            force: Reload even if the checkpoint is already loaded.
+
+        After loading, ``iteration`` is the number of completed iterations at
+        the checkpoint, the schedules are set for it, new checkpoints continue
+        the numbering and ``best_chkpt_index`` compares against the best
+        validation loss recorded so far.
+        """
+        checkpoints = resolve_checkpoints(self.dir)
+        if not checkpoints.paths:
+            logger.warning("No checkpoint found in %s.", self.checkpoint_path)
+            return
+        if not any([network, decoder, optimizer, penalty]):
+            return
+        if checkpoint == "best":
+            path = best_checkpoint_default_fn(
+                self.path,
+                validation_subdir=validation_subdir,
+                loss_file_name=loss_file_name,
+            )
+            index = checkpoints.indices[checkpoints.paths.index(path)]
+        else:
+            position = int(checkpoint)
+            path = checkpoints.paths[position]
+            index = checkpoints.indices[position]
+        if index == self._curr_chkpt_ind and not force:
+            logger.info("Checkpoint %d is already loaded.", index)
+            return
+        self._last_chkpt_ind = checkpoints.indices[-1]
+        self._curr_chkpt_ind = index
+
+        state = load_checkpoint(path, map_location=self.device)
+        self.iteration = int(state["iteration"]) + 1
+        val_loss = state.pop("val_loss", float("inf"))
+        recorded = self.path / validation_subdir / "loss.h5"
+        if recorded.is_file():
+            losses = np.asarray(_read(recorded), dtype=float).reshape(-1)
+            self._val_loss = float(np.nanmin(losses)) if losses.size else float(val_loss)
+        else:
+            self._val_loss = float(val_loss)
+
+        if network and self.network is not None:
+            recover_network(self.network, state)
+        if decoder and self.decoder:
+            recover_decoder(self.decoder, state, strict=strict)
+        if optimizer and self.optimizer is not None:
+            recover_optimizer(self.optimizer, state)
+        if penalty and self.penalty is not None:
+            recover_penalty_optimizers(self.penalty.optimizers, state)
+        if self.scheduler is not None:
+            self.scheduler(self.iteration)
+        logger.info(
+            "Recovered checkpoint %d (%s) at iteration %d.", index, path, self.iteration
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"MultiTaskSolver(name={self.name!r}, path={str(self.path)!r}, "
+            f"iteration={self.iteration}, initialized={self._initialized})"
+        )
