@@ -38,6 +38,7 @@ __all__ = [
     "connectome_dir",
     "repo_dir",
     "get_root_dir",
+    "data_dir",
     "select_device",
 ]
 
@@ -99,6 +100,40 @@ results_dir = root_dir / "results"
 renderings_dir = root_dir / "renderings"
 sintel_dir = root_dir / "SintelDataSet"
 connectome_dir = root_dir / "connectome"
+
+_SUBDIRS = {
+    "results_dir": "results",
+    "renderings_dir": "renderings",
+    "sintel_dir": "SintelDataSet",
+    "connectome_dir": "connectome",
+}
+
+
+def data_dir(name: str) -> Path:
+    """A data directory as configured now (resolved at every call, not created).
+
+    Precedence: an assigned module attribute (e.g. ``flyvis.results_dir =
+    path``); else ``$FLYVIS_ROOT_DIR/<sub>`` if the variable is set now (also
+    when set after import); else ``flyvis.root_dir/<sub>``.
+
+    Args:
+        name: ``"results_dir"``, ``"renderings_dir"``, ``"sintel_dir"`` or
+            ``"connectome_dir"``.
+
+    Returns:
+        The absolute path.
+
+    Raises:
+        KeyError: For an unknown name.
+    """
+    sub = _SUBDIRS[name]
+    current, root = Path(globals()[name]), Path(globals()["root_dir"])
+    if current != root / sub:
+        return current
+    if _env_value("FLYVIS_ROOT_DIR"):
+        return get_root_dir() / sub
+    return root / sub
+
 
 # Public names re-exported lazily: name -> module that defines it.
 _LAZY = {

@@ -15,7 +15,6 @@ The root is resolved **when a directory is opened**, not at import time (see
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from datamate import Directory
@@ -40,13 +39,7 @@ def get_results_dir() -> Path:
     Returns:
         The absolute results directory (not created).
     """
-    results, root = Path(flyvis.results_dir), Path(flyvis.root_dir)
-    if results != root / "results":
-        return results
-    env = getattr(flyvis, "_env_value", os.environ.get)("FLYVIS_ROOT_DIR")
-    if env:
-        return flyvis.get_root_dir() / "results"
-    return root / "results"
+    return flyvis.data_dir("results_dir")
 
 
 @dynamic_root(get_results_dir)

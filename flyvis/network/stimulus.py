@@ -192,6 +192,10 @@ class Stimulus:
     ) -> None:
         """Adds a movie to the photoreceptors (all eight types of a column).
 
+        The buffer is (re)allocated to the movie's size when there is none, when
+        it already holds input (unless ``cumulate``), or when it is empty and
+        of another size (e.g. after ``zero()`` without sizes).
+
         Args:
             x: Luminance movie ``(n_samples, n_frames, 1, n_hexals)``.
             start: First buffer frame to fill.
@@ -204,7 +208,17 @@ class Stimulus:
                 range that does not match the movie.
         """
         x = check_movie(x, self.n_input_elements, "stimulus")
-        if self.buffer is None or (self._nonzero and not cumulate):
+        empty_mismatch = (
+            self.buffer is not None
+            and not self._nonzero
+            and start is None
+            and stop is None
+            and tuple(self.buffer.shape[:2])
+            != (x.shape[0], n_frames_buffer or x.shape[1])
+        )
+        if self.buffer is None or (self._nonzero and not cumulate) or empty_mismatch:
+            # an empty buffer of another size (e.g. after zero() without sizes) is
+            # resized to the movie
             self.zero(x.shape[0], n_frames_buffer or x.shape[1])
         target = self.buffer[:, start:stop]
         if target.shape[:2] != x.shape[:2]:

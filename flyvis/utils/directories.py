@@ -38,6 +38,8 @@ def dynamic_root(subdir: str | Callable[[], Path]):
             return Path(subdir())
         import flyvis
 
+        if f"{subdir}_dir" in flyvis._SUBDIRS:
+            return flyvis.data_dir(f"{subdir}_dir")
         return flyvis.get_root_dir() / subdir
 
     def decorator(cls):
