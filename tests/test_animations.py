@@ -222,3 +222,20 @@ def test_mp4_with_ffmpeg(tmp_path):  # pragma: no cover - depends on the machine
     assert path.stat().st_size > 0
     video = anim.to_vid("b", type="mp4", dest_path=tmp_path)
     assert video.exists()
+
+
+def test_to_numpy_detaches_tensors():
+    x = torch.randn(3, requires_grad=True) * 2
+    assert isinstance(animations_module.to_numpy(x), np.ndarray)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+def test_cuda_tensors():  # pragma: no cover - needs a GPU
+    from flyvis.analysis.visualization import plots
+
+    lum = torch.rand(1, 2, 1, N4, device="cuda")
+    flow = torch.randn(1, 2, 2, N4, device="cuda")
+    SintelSample(lum, flow, prediction=flow * 2).plot(0, 1)
+    animations.StimulusResponse(lum, [lum - 0.5]).plot(0, 1)
+    plots.quick_hex_scatter(lum[0, 0], cbar=False)
+    plots.quick_hex_flow(flow[0, 0], cwheel=False)

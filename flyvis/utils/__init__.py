@@ -16,6 +16,7 @@ _SUBMODULES = {
     "type_utils",
     "logging_utils",
     "directories",
+    "color_utils",
 }
 
 
