@@ -82,3 +82,44 @@ def test_seed000_single_batch_training_loop(dataset):
     assert all(np.isfinite(errors))
     assert errors[-1] < errors[0]  # it learns the batch
     assert l2norm(y_pred, flow) > 0
+
+
+def test_seed001_boxeye_cells():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import flyvis
+    from flyvis.analysis.visualization import plots, plt_utils
+    from flyvis.datasets.rendering import BoxEye
+
+    receptors = BoxEye(extent=15, kernel_size=13)
+    fig = receptors.illustrate()
+    assert fig.axes
+    sequences = np.random.default_rng(0).random((2, 20, 64, 64))
+    fig, ax = plt_utils.init_plot(figsize=[1, 1], fontsize=5)
+    ax = plt_utils.rm_spines(ax)
+    ax.imshow(sequences[0, 0])
+    single_frame = sequences[0, 0]
+    single_frame = torch.tensor(single_frame, device=flyvis.device).float()
+    single_frame = single_frame[None, None]
+    receptors = BoxEye()
+    rendered = receptors(single_frame)
+    assert rendered.shape == (1, 1, 1, 721)
+    fig, ax, _ = plots.quick_hex_scatter(
+        rendered.squeeze(), vmin=0, vmax=1, cbar_x_offset=0, fontsize=5
+    )
+    radius = flyvis.utils.hex_utils.get_hextent(rendered.shape[-1])
+    u, v = flyvis.utils.hex_utils.get_hex_coords(radius)
+    x, y = flyvis.utils.hex_utils.hex_to_pixel(u, v)
+    assert radius == 15 and len(x) == 721
+
+
+def test_unknown_dataset_type_lists_valid_types():
+    from flyvis.task.tasks import Task
+
+    with pytest.raises(ValueError, match="valid types: .*MultiTaskPhotoFlow"):
+        Task(
+            dataset=dict(type="MultiTaskSintels"),
+            decoder=dict(flow=dict(type="DecoderGAVP", shape=[8, 2], kernel_size=5)),
+            loss=dict(flow="l2norm"),
+        )
