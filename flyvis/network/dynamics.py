@@ -147,6 +147,28 @@ class PPNeuronIGRSynapses(NetworkDynamics):
         synaptic = params.synapses(self.activation(v))
         return (-v + params.bias + synaptic + x) / torch.clamp(params.tau, min=dt)
 
+    def integrate_fused(
+        self, v0: torch.Tensor, params: DynamicsParams, inputs: torch.Tensor, dt: float
+    ) -> Optional[torch.Tensor]:
+        """Whole-movie Euler integration with a node-level backward, if applicable.
+
+        Used by :func:`integrate` for ReLU with the sparse engine; returns
+        ``None`` otherwise (the generic step loop is used then).
+        """
+        if not _fusable(self, params):
+            return None
+        from flyvis.network.fused import fused_euler
+
+        return fused_euler(v0, params.bias, params.tau, params.synapses, inputs, dt)
+
+
+def _fusable(dynamics: "NetworkDynamics", params: DynamicsParams) -> bool:
+    return (
+        type(dynamics.activation) is nn.ReLU
+        and getattr(params.synapses, "matrix", None) is not None
+        and not params.extra
+    )
+
 
 def euler_step(
     dynamics: NetworkDynamics,
@@ -195,6 +217,11 @@ def integrate(
     Returns:
         Voltages ``(batch, n_frames, n_nodes)``.
     """
+    fused = getattr(dynamics, "integrate_fused", None)
+    if not hooks and fused is not None:
+        result = fused(v0, params, inputs, dt)
+        if result is not None:
+            return result
     v = v0
     out = []
     for t in range(inputs.shape[1]):

@@ -30,7 +30,7 @@ from typing import List, Tuple
 
 import torch
 
-__all__ = ["SynapticEngine", "SynapseOperator", "ENGINES"]
+__all__ = ["SynapticEngine", "SynapseOperator", "ENGINES", "sddmm"]
 
 #: Valid engine names.
 ENGINES = ("sparse", "reference")
@@ -48,21 +48,35 @@ class _Tape:
 
     def weight_grad(self) -> torch.Tensor:
         """SDDMM over all recorded steps; returns the gradient in CSR order."""
-        if not self.grads:
-            return torch.zeros_like(self.matrix.values())
-        g = torch.cat(self.grads, 0)  # (K, N) adjoints of the synaptic input
-        r = torch.cat(self.inputs, 0)  # (K, N) presynaptic activations
+        grad = sddmm(self.matrix, self.grads, self.inputs)
         self.grads, self.inputs = [], []
-        pattern = _csr(
-            self.matrix.crow_indices(),
-            self.matrix.col_indices(),
-            torch.zeros_like(self.matrix.values()),
-            self.matrix.shape[0],
-        )
-        out = torch.sparse.sampled_addmm(
-            pattern, g.t().contiguous(), r, beta=0.0, alpha=1.0
-        )
-        return out.values()
+        return grad
+
+
+def sddmm(matrix: torch.Tensor, adjoints: List[torch.Tensor], inputs: List[torch.Tensor]):
+    """Per-edge weight gradient ``sum_k adjoint_k[target] * input_k[source]``.
+
+    One sampled dense-dense product on the sparsity pattern of ``matrix``.
+
+    Args:
+        matrix: CSR matrix ``(n_nodes, n_nodes)`` (rows = targets).
+        adjoints: Gradients of the synaptic input, each ``(batch, n_nodes)``.
+        inputs: Presynaptic activations of the same steps, each ``(batch, n_nodes)``.
+
+    Returns:
+        The gradient of every stored value, in CSR order ``(n_edges,)``.
+    """
+    if not adjoints:
+        return torch.zeros_like(matrix.values())
+    g = torch.cat(adjoints, 0)  # (K, N)
+    r = torch.cat(inputs, 0)  # (K, N)
+    pattern = _csr(
+        matrix.crow_indices(),
+        matrix.col_indices(),
+        torch.zeros_like(matrix.values()),
+        matrix.shape,
+    )
+    return torch.sparse.sampled_addmm(pattern, g.t().contiguous(), r, beta=0.0).values()
 
 
 class _WeightToken(torch.autograd.Function):
@@ -128,6 +142,7 @@ class SynapseOperator:
                 values.detach().index_select(0, engine.perm_t),
                 engine.n_nodes,
             )
+            self.values, self.matrix, self.matrix_t = values, matrix, matrix_t
             self._tape = _Tape(matrix, matrix_t, self._collect)
             self._token = (
                 _WeightToken.apply(values, self._tape)
@@ -187,14 +202,17 @@ class SynapticEngine(torch.nn.Module):
             raise ValueError(f"edge indices must lie in [0, {n_nodes}).")
         self.name = name
         self.n_nodes = int(n_nodes)
-        self.register_buffer("source", source_index, persistent=False)
-        self.register_buffer("target", target_index, persistent=False)
         perm, crow, col = _csr_layout(target_index, source_index, n_nodes)
         perm_t, crow_t, col_t = _csr_layout(source_index, target_index, n_nodes)
         # position in the CSR value order of every edge of the transposed layout
         inverse = torch.empty_like(perm)
         inverse[perm] = torch.arange(len(perm))
+        # int32 indices halve the memory of the graph (torch.sparse and
+        # index_select accept them); int64 only where counts could overflow
+        index_dtype = torch.int32 if len(source_index) < 2**31 - 1 else torch.long
         for key, value in {
+            "source": source_index,
+            "target": target_index,
             "perm": perm,
             "crow": crow,
             "col": col,
@@ -202,7 +220,7 @@ class SynapticEngine(torch.nn.Module):
             "crow_t": crow_t,
             "col_t": col_t,
         }.items():
-            self.register_buffer(key, value, persistent=False)
+            self.register_buffer(key, value.to(index_dtype), persistent=False)
 
     @property
     def n_edges(self) -> int:
