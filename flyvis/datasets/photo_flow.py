@@ -60,8 +60,7 @@ import torch.nn.functional as F
 from datamate import Directory, Namespace, set_root_context
 
 import flyvis
-from flyvis.datasets.augmentation.augmentation import Generator
-from flyvis.datasets.augmentation.temporal import CropFrames, Interpolate
+from flyvis.datasets.augmentation.hex import HexAugmentationMixin
 from flyvis.datasets.datasets import MultiTaskDataset
 from flyvis.datasets.photo_sources import load_photo, photo_names, photo_shape
 
@@ -680,14 +679,22 @@ class RenderedPhotoFlow(Directory):
 # the dataset
 
 
-class MultiTaskPhotoFlow(MultiTaskDataset):
+class MultiTaskPhotoFlow(HexAugmentationMixin, MultiTaskDataset):
     """Optic-flow dataset rendered from real photographs (offline, exact flow).
 
     All sequences are rendered once at construction (deterministic in
     ``seed``) and cached on disk in a :class:`RenderedPhotoFlow` directory keyed
-    by the rendering config. Items are cropped in time (``n_frames`` source
-    frames at 24 Hz, random start when augmenting) and resampled to ``1/dt``
-    like :class:`MultiTaskSintel` items.
+    by the rendering config. Items are made with the augmentation pipeline of
+    :class:`MultiTaskSintel` (:class:`~flyvis.datasets.augmentation.hex.HexAugmentationMixin`):
+    a temporal crop of ``n_frames`` source frames at 24 Hz (random start when
+    augmenting), random hex flips and rotations (applied to the luminance and
+    the flow vectors alike), pixel noise, contrast/brightness and gamma jitter
+    of the luminance, and resampling to ``1/dt``. The constructor accepts the
+    same keys as :class:`MultiTaskSintel`, so a training config can switch
+    between the two by its ``type`` alone. The geometric and photometric
+    augmentations are off by default (the training config
+    ``config/task/photoflow.yaml`` switches them on with flyvis's training
+    values); all random draws come from one generator seeded with ``seed``.
 
     Args:
         tasks: Targets, a subset of ``["lum", "flow"]``.
@@ -707,13 +714,29 @@ class MultiTaskPhotoFlow(MultiTaskDataset):
             otherwise it stays at 24 Hz.
         interpolate: Interpolate the flow linearly to ``1/dt``; otherwise it is
             resampled like the luminance.
+        p_flip: Probability of a flip across a hex axis (flow flipped alike).
+        p_rot: Probability of a rotation by 60-300 degrees (flow rotated alike).
+        flip_axes: Allowed flip axes (subset of 0..3; flips are uniform over
+            the non-zero ones).
+        contrast_std: Std of the log contrast factor (None: no contrast jitter).
+        brightness_std: Std of the brightness offset (None: none).
+        gaussian_white_noise: Std of additive pixel noise (None: none).
+        gamma_std: Std of a gamma exponent around 1 (None: no gamma).
+        vertical_splits: Accepted for config compatibility with
+            :class:`MultiTaskSintel`; ignored (the frames have ``frame_size``).
+        center_crop_fraction: Accepted for compatibility; ignored.
+        _init_cache: Accepted for compatibility; ignored (always cached).
+        unittest: Accepted for compatibility; ignored.
+        task_weights: Accepted and stored (used by ``Task``).
+        sintel_path: Accepted for compatibility; ignored.
         n_foreground: Inclusive range of the number of foreground patches.
         motion: Overrides of :class:`MotionRanges` (a mapping).
         photos: Photo names to use (default: all of
             :func:`~flyvis.datasets.photo_sources.photo_names`).
         validation_photos: Photos whose sequences form the validation set
             (default :data:`DEFAULT_VALIDATION_PHOTOS`).
-        seed: Seed of the rendering and of the item-time random draws.
+        seed: Seed of the rendering and of the item-time random draws (crop
+            start, flip, rotation, jitter, noise).
         cache: Store the rendering under ``root`` (and reuse it); if False,
             render in memory only.
         root: Cache root directory (default ``flyvis.renderings_dir``).
@@ -761,6 +784,13 @@ class MultiTaskPhotoFlow(MultiTaskDataset):
         all_frames: bool = False,
         resampling: bool = True,
         interpolate: bool = True,
+        p_flip: float = 0.0,
+        p_rot: float = 0.0,
+        flip_axes: Sequence[int] = (0, 1, 2, 3),
+        contrast_std: Optional[float] = None,
+        brightness_std: Optional[float] = None,
+        gaussian_white_noise: Optional[float] = None,
+        gamma_std: Optional[float] = None,
         n_foreground: Tuple[int, int] = (1, 3),
         motion: Optional[Mapping[str, Any]] = None,
         photos: Optional[Sequence[str]] = None,
@@ -769,6 +799,12 @@ class MultiTaskPhotoFlow(MultiTaskDataset):
         cache: bool = True,
         root: Optional[str | Path] = None,
         device: Optional[str | torch.device] = None,
+        vertical_splits: Any = None,
+        center_crop_fraction: Any = None,
+        _init_cache: bool = True,
+        unittest: bool = False,
+        task_weights: Optional[Mapping[str, float]] = None,
+        sintel_path: Any = None,
     ):
         tasks = [tasks] if isinstance(tasks, str) else list(tasks)
         invalid = [t for t in tasks if t not in self.valid_tasks]
@@ -803,7 +839,6 @@ class MultiTaskPhotoFlow(MultiTaskDataset):
         frame_size = tuple(int(s) for s in frame_size)
         self._check_frame_size(frame_size, boxfilter)
 
-        self.n_frames = n_frames
         self.n_source_frames = n_source_frames
         self.seed = seed
         self.render_config = dict(
@@ -819,22 +854,26 @@ class MultiTaskPhotoFlow(MultiTaskDataset):
             seed=int(seed),
         )
 
-        # item-time augmentations (explicit generators, see get_item)
-        self.temporal_crop = CropFrames(n_frames, all_frames=all_frames, random=False)
-        self.piecewise_resample = Interpolate(
-            self.original_framerate, 1.0, "nearest-exact"
+        self.task_weights = task_weights
+        # item-time augmentations: one explicit generator (see HexAugmentationMixin)
+        self.init_augmentation(
+            extent=self.extent,
+            n_frames=n_frames,
+            dt=dt,
+            augment=augment,
+            random_temporal_crop=random_temporal_crop,
+            all_frames=all_frames,
+            resampling=resampling,
+            interpolate=interpolate,
+            p_flip=p_flip,
+            p_rot=p_rot,
+            flip_axes=flip_axes,
+            contrast_std=contrast_std,
+            brightness_std=brightness_std,
+            gaussian_white_noise=gaussian_white_noise,
+            gamma_std=gamma_std,
+            seed=[int(seed), 2],
         )
-        self.linear_interpolate = Interpolate(self.original_framerate, 1.0, "linear")
-        self._random_temporal_crop = random_temporal_crop
-        self._resampling = resampling
-        self._interpolate = interpolate
-        self.dt = dt
-        self.augment = augment
-        self.resampling = resampling
-        self.interpolate = interpolate
-        self.generator = np.random.default_rng([seed, 2])
-        self._worker_seed: Optional[int] = None
-        self._worker_generator: Optional[np.random.Generator] = None
 
         self.device = flyvis.device if device is None else torch.device(device)
         self.root = Path(root) if root is not None else flyvis.data_dir("renderings_dir")
@@ -868,6 +907,13 @@ class MultiTaskPhotoFlow(MultiTaskDataset):
             resampling=resampling,
             interpolate=interpolate,
             n_frames=n_frames,
+            p_flip=p_flip,
+            p_rot=p_rot,
+            flip_axes=list(self.flip.flip_axes),
+            contrast_std=contrast_std,
+            brightness_std=brightness_std,
+            gaussian_white_noise=gaussian_white_noise,
+            gamma_std=gamma_std,
             **{k: v for k, v in self.render_config.items() if k != "version"},
         )
 
@@ -929,86 +975,10 @@ class MultiTaskPhotoFlow(MultiTaskDataset):
             "See docs, arg_df and config for more details.\n"
         )
 
-    # -- settable attributes --------------------------------------------------------
-
-    @property
-    def dt(self) -> float:
-        """Sampling interval of the items (s); setting it updates the resamplers."""
-        return self._dt
-
-    @dt.setter
-    def dt(self, value: float) -> None:
-        if not value or value <= 0:
-            raise ValueError(f"dt must be > 0, got {value}.")
-        self._dt = value
-        if "config" in self.__dict__:
-            self.config.dt = value
-        self.piecewise_resample.target_framerate = 1 / value
-        self.linear_interpolate.target_framerate = 1 / value
-
-    @property
-    def augment(self) -> bool:
-        """Master switch of the random temporal crop."""
-        return self._augment
-
-    @augment.setter
-    def augment(self, value: bool) -> None:
-        self._augment = bool(value)
-        self.temporal_crop.random = self._random_temporal_crop if value else False
-
-    @property
-    def random_temporal_crop(self) -> bool:
-        """Draw the crop start at random (when augmenting)."""
-        return self._random_temporal_crop
-
-    @random_temporal_crop.setter
-    def random_temporal_crop(self, value: bool) -> None:
-        self._random_temporal_crop = bool(value)
-        self.temporal_crop.random = self._random_temporal_crop and self._augment
-
-    @property
-    def all_frames(self) -> bool:
-        """Return whole sequences instead of ``n_frames`` crops."""
-        return self.temporal_crop.all_frames
-
-    @all_frames.setter
-    def all_frames(self, value: bool) -> None:
-        self.temporal_crop.all_frames = bool(value)
-
-    @property
-    def resampling(self) -> bool:
-        """Resample the luminance (and non-interpolated targets) to ``1/dt``."""
-        return self._resampling
-
-    @resampling.setter
-    def resampling(self, value: bool) -> None:
-        self._resampling = bool(value)
-        self.piecewise_resample.augment = self._resampling
-
-    @property
-    def interpolate(self) -> bool:
-        """Interpolate the flow linearly to ``1/dt``."""
-        return self._interpolate
-
-    @interpolate.setter
-    def interpolate(self, value: bool) -> None:
-        self._interpolate = bool(value)
-        self.linear_interpolate.augment = self._interpolate
-
     # -- items ----------------------------------------------------------------------
 
-    def _item_generator(self) -> np.random.Generator:
-        """The generator of item-time draws; re-seeded in each DataLoader worker."""
-        info = torch.utils.data.get_worker_info()
-        if info is None:
-            return self.generator
-        if self._worker_seed != info.seed:
-            self._worker_seed = info.seed
-            self._worker_generator = np.random.default_rng([self.seed, 3, info.seed])
-        return self._worker_generator
-
     def get_item(self, key: int) -> Dict[str, torch.Tensor]:
-        """Returns one (cropped, resampled) sequence.
+        """Returns one (cropped, augmented, resampled) sequence.
 
         Args:
             key: Sequence index.
@@ -1020,36 +990,6 @@ class MultiTaskPhotoFlow(MultiTaskDataset):
             per source frame (x right, y up, box-summed over each hexal).
         """
         return self.apply_augmentation(self.cached_sequences[key])
-
-    def apply_augmentation(
-        self,
-        data: Mapping[str, torch.Tensor],
-        start_frame: Optional[int] = None,
-        generator: Generator = None,
-    ) -> Dict[str, torch.Tensor]:
-        """Crops and resamples one cached sequence.
-
-        Args:
-            data: ``{"lum": (N, 1, hexals), "flow": (N, 2, hexals)}`` at 24 Hz.
-            start_frame: First frame of the crop (drawn if None and the crop is
-                random; 0 otherwise).
-            generator: Source of randomness (default: the dataset's generator).
-
-        Returns:
-            Dict with ``"lum"`` and the requested tasks, see :meth:`get_item`.
-        """
-        total = data["lum"].shape[0]
-        generator = generator if generator is not None else self._item_generator()
-        if not self.all_frames:
-            self.temporal_crop.set_or_sample(start_frame, total, generator=generator)
-        out = {"lum": self.piecewise_resample(self.temporal_crop(data["lum"]))}
-        if "flow" in self.tasks:
-            flow = self.temporal_crop(data["flow"])
-            if self.interpolate:
-                out["flow"] = self.linear_interpolate(flow)
-            else:
-                out["flow"] = self.piecewise_resample(flow)
-        return out
 
     # -- splits and inspection -------------------------------------------------------
 
