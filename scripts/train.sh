@@ -6,4 +6,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-.venv/bin/flyvis train-single task=photoflow task_name=flow ensemble_and_network_id=0000/000 "$@"
+.venv/bin/flyvis train-single task=photoflow scheduler=photoflow task_name=flow \
+    ensemble_and_network_id=0000/000 "$@"

@@ -465,7 +465,8 @@ class Network(nn.Module):
         Args:
             t_fade_in: Duration in seconds; ``None`` or <= 0 returns ``state``.
             dt: Integration step in seconds.
-            initial_frames: ``(batch, 1, hexals)`` frame(s) to fade in.
+            initial_frames: ``(batch, 1, hexals)`` frame(s) to fade in (also
+                ``(batch, hexals)`` or a one-frame movie ``(batch, 1, 1, hexals)``).
             state: Start state (``None``: resting potentials).
             grad: Track gradients.
 
@@ -476,6 +477,8 @@ class Network(nn.Module):
             return state
         dt = _check_dt(dt)
         frames = torch.as_tensor(initial_frames).to(self.device)
+        if frames.ndim == 4 and frames.shape[1] == 1:  # a one-frame movie
+            frames = frames[:, 0]
         if frames.ndim == 2:
             frames = frames[:, None]
         frames = check_movie(frames[:, None], self._n_hexals(), "initial_frames")[:, 0]
