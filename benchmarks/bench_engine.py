@@ -66,7 +66,9 @@ def run_case(case: str, engine: str, reps: int) -> dict:
         for _ in range(8):
             sd = {k: v.clone() for k, v in base.items()}
             sd["nodes_bias"] += 0.05 * torch.randn_like(sd["nodes_bias"])
-            sd["edges_syn_strength"] *= torch.exp(0.2 * torch.randn_like(sd["edges_syn_strength"]))
+            sd["edges_syn_strength"] *= torch.exp(
+                0.2 * torch.randn_like(sd["edges_syn_strength"])
+            )
             sets.append(sd)
         movie = 0.5 + 0.3 * torch.rand(1, 100, 1, 721)
         if engine == "sparse":
@@ -81,14 +83,18 @@ def run_case(case: str, engine: str, reps: int) -> dict:
                     net.simulate(movie, 0.01, initial_state=None)
 
         times = _timeit(fn, reps)
-        result.update(unit="s per ensemble (8 models, 100 steps)", value=statistics.median(times))
+        result.update(
+            unit="s per ensemble (8 models, 100 steps)", value=statistics.median(times)
+        )
     else:
         net = Network(device="cpu", engine=engine)
         if case == "train":
             from flyvis.task.decoder import DecoderGAVP
             from flyvis.task.objectives import l2norm
 
-            decoder = DecoderGAVP(net.connectome, shape=[8, 2], kernel_size=5, const_weight=1e-3)
+            decoder = DecoderGAVP(
+                net.connectome, shape=[8, 2], kernel_size=5, const_weight=1e-3
+            )
             optim = torch.optim.Adam([*net.parameters(), *decoder.parameters()], lr=1e-5)
             lum = torch.rand(4, 40, 1, 721)
             flow = torch.randn(4, 40, 2, 721)
@@ -132,7 +138,9 @@ def main(argv=None) -> int:
     parser.add_argument("--cases", nargs="*", default=list(CASES), choices=CASES)
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--json", type=Path, default=None, help="also write results here")
-    parser.add_argument("--child", nargs=2, metavar=("CASE", "ENGINE"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--child", nargs=2, metavar=("CASE", "ENGINE"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args(argv)
     if args.reps < 5:
         parser.error("--reps must be at least 5")
@@ -144,7 +152,15 @@ def main(argv=None) -> int:
         row = {"case": case}
         for engine in ("sparse", "reference"):
             out = subprocess.run(
-                [sys.executable, __file__, "--child", case, engine, "--reps", str(args.reps)],
+                [
+                    sys.executable,
+                    __file__,
+                    "--child",
+                    case,
+                    engine,
+                    "--reps",
+                    str(args.reps),
+                ],
                 capture_output=True,
                 text=True,
                 env=dict(os.environ),

@@ -9,7 +9,8 @@ Public names: ``SequenceDataset``, ``StimulusDataset``, ``MultiTaskDataset``
 optic flow, the offline default training data), ``MultiTaskSintel``,
 ``RenderedSintel``, ``AugmentedSintel`` (Sintel), ``Flashes``,
 ``RenderedFlashes``, ``MovingBar``, ``MovingEdge``, ``RenderedOffsets``,
-``Dots``, ``CentralImpulses``, ``SpatialImpulses`` (synthetic stimuli) and the
+``Dots``, ``CentralImpulses``, ``SpatialImpulses``, ``MovingGratings``
+(synthetic stimuli), ``read_video`` (real videos, optional imageio-ffmpeg) and the
 eyes ``BoxEye``, ``HexEye``. The ``augmentation`` subpackage is imported
 explicitly (``flyvis.datasets.augmentation.temporal`` ...).
 """
@@ -38,8 +39,12 @@ _LAZY = {
     "Dots": "flyvis.datasets.dots",
     "CentralImpulses": "flyvis.datasets.dots",
     "SpatialImpulses": "flyvis.datasets.dots",
+    "filter_post": "flyvis.datasets.moving_bar",
+    "filter_pre": "flyvis.datasets.moving_bar",
+    "MovingGratings": "flyvis.datasets.gratings",
+    "read_video": "flyvis.datasets.video",
     "BoxEye": "flyvis.datasets.rendering",
-    "HexEye": "flyvis.datasets.rendering",
+    "HexEye": "flyvis.datasets.rendering.hexeye",
 }
 
 __all__ = ["SequenceDataset", "StimulusDataset", "MultiTaskDataset", *_LAZY]

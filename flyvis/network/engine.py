@@ -210,9 +210,12 @@ class SynapticEngine(torch.nn.Module):
         # int32 indices halve the memory of the graph (torch.sparse and
         # index_select accept them); int64 only where counts could overflow
         index_dtype = torch.int32 if len(source_index) < 2**31 - 1 else torch.long
+        # the reference gather/scatter keeps int64: torch's index_add with int32
+        # indices takes a slow path (13x slower on CPU)
+        edge_dtype = torch.long if name == "reference" else index_dtype
+        self.register_buffer("source", source_index.to(edge_dtype), persistent=False)
+        self.register_buffer("target", target_index.to(edge_dtype), persistent=False)
         for key, value in {
-            "source": source_index,
-            "target": target_index,
             "perm": perm,
             "crow": crow,
             "col": col,

@@ -593,7 +593,7 @@ class Network(nn.Module):
     def target_sum(self, x: torch.Tensor) -> torch.Tensor:
         """Sums edge values ``(..., n_edges)`` into their targets ``(..., n_nodes)``."""
         out = x.new_zeros(x.shape[:-1] + (self.n_nodes,))
-        return out.index_add(-1, self.engine.target, x)
+        return out.index_add(-1, self.engine.target.long(), x)
 
     def param_api(self) -> Dict[str, Dict[str, Namespace]]:
         """Semantic parameter values and their node/edge index, for inspection.
