@@ -17,9 +17,9 @@ from flyvis.task import (
     GlobalAvgPool,
     epe,
     get_objective,
-    init_decoder,
     l2norm,
 )
+from flyvis.task.decoder import init_decoder
 from flyvis.utils.activity_utils import LayerActivity
 from flyvis.utils.hex_utils import get_hex_coords
 from flyvis.utils.nn_utils import NumberOfParams, n_params, simulation
@@ -463,3 +463,13 @@ def test_decoder_on_cuda(fake34):
     assert dec.base[0].mask.device.type == "cpu"
     la = LayerActivity(x, fake34)
     assert la.output.device.type == "cuda" and la.central.T4a.shape == (2, 3)
+
+
+def test_task_init_decoder_builds_a_dict_of_decoders(fake34):
+    import flyvis.task
+    from flyvis.task.tasks import init_decoder as tasks_init_decoder
+
+    # as in flyvis 1.2.0, flyvis.task.init_decoder is the dict-of-decoders variant
+    assert flyvis.task.init_decoder is tasks_init_decoder
+    decoders = flyvis.task.init_decoder({"flow": FLOW_CONFIG}, fake34)
+    assert set(decoders) == {"flow"} and isinstance(decoders["flow"], DecoderGAVP)
