@@ -123,3 +123,23 @@ def test_unknown_dataset_type_lists_valid_types():
             decoder=dict(flow=dict(type="DecoderGAVP", shape=[8, 2], kernel_size=5)),
             loss=dict(flow="l2norm"),
         )
+
+
+def test_empty_validation_split_is_a_clear_error(tmp_path):
+    from flyvis.task.tasks import Task
+
+    dataset = dict(
+        type="MultiTaskPhotoFlow",
+        n_sequences=2,
+        boxfilter=dict(extent=2, kernel_size=13),
+        photos=["camera", "astronaut", "coffee"],
+        validation_photos=[],
+        root=str(tmp_path),
+    )
+    with pytest.raises(ValueError, match="validation set is empty"):
+        Task(
+            dataset=dataset,
+            decoder=dict(flow=dict(type="DecoderGAVP", shape=[8, 2], kernel_size=5)),
+            loss=dict(flow="l2norm"),
+            original_split=True,
+        )

@@ -99,6 +99,10 @@ class Task:
         val_data: All validation sequences, one per batch.
         val_batch: The first ``batch_size`` validation sequences.
         overfit_data: Sequence 0 only (batch size 1).
+
+    Raises:
+        ValueError: If the training or validation set of the split is empty,
+            or the dataset ``type`` is unknown (valid names listed).
     """
 
     def __init__(
@@ -138,6 +142,21 @@ class Task:
             )
         self.train_seq_index = [int(i) for i in train]
         self.val_seq_index = [int(i) for i in val]
+        for name, index in (
+            ("training", self.train_seq_index),
+            ("validation", self.val_seq_index),
+        ):
+            if not index:
+                split = (
+                    "the original split (scenes by name)"
+                    if original_split
+                    else f"fold {fold} of {n_folds}"
+                )
+                raise ValueError(
+                    f"the {name} set is empty: {split} of the {len(self.dataset)} sequences "
+                    f"of {type(self.dataset).__name__} selects none. Use "
+                    "original_split=false (a random k-fold split) or more sequences."
+                )
 
         self.generator = torch.Generator().manual_seed(int(seed))
         self.train_data = DataLoader(
