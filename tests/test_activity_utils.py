@@ -88,16 +88,11 @@ def n_nodes(fake):
 
 
 @pytest.fixture(scope="module")
-def real_connectome(tmp_path_factory):
-    try:
-        from flyvis.connectome import ConnectomeFromAvgFilters
-    except ImportError:  # pragma: no cover - connectome not available yet
-        pytest.skip("flyvis.connectome.ConnectomeFromAvgFilters not importable")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("FLYVIS_ROOT_DIR", str(tmp_path_factory.mktemp("flyvis_root")))
-        return ConnectomeFromAvgFilters(
-            file="fib25-fib19_v2.2.json", extent=15, n_syn_fill=1
-        )
+def real_connectome():
+    from flyvis.connectome import ConnectomeFromAvgFilters
+
+    # the default connectome, cached under the session's FLYVIS_ROOT_DIR (conftest)
+    return ConnectomeFromAvgFilters(file="fib25-fib19_v2.2.json", extent=15, n_syn_fill=1)
 
 
 # ---------------------------------------------------------------- LayerActivity

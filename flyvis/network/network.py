@@ -25,6 +25,7 @@ from torch import nn
 
 import flyvis
 from flyvis.connectome.connectome import connectome_arrays, init_connectome
+from flyvis.network.defaults import DEFAULT_NETWORK_CONFIG
 from flyvis.network.dynamics import DynamicsParams, NetworkDynamics, integrate
 from flyvis.network.engine import SynapticEngine
 from flyvis.network.initialization import Parameter, build_parameter
@@ -35,67 +36,6 @@ from flyvis.utils.nn_utils import n_params, simulation
 __all__ = ["Network", "NetworkState", "IntegrationWarning", "DEFAULT_NETWORK_CONFIG"]
 
 logger = logging.getLogger(__name__)
-
-#: Default network config; identical to the packaged Hydra group
-#: ``flyvis/config/network`` (a test checks that they agree).
-DEFAULT_NETWORK_CONFIG: Dict[str, Any] = {
-    "connectome": {
-        "type": "ConnectomeFromAvgFilters",
-        "file": "fib25-fib19_v2.2.json",
-        "extent": 15,
-        "n_syn_fill": 1,
-    },
-    "dynamics": {"type": "PPNeuronIGRSynapses", "activation": {"type": "relu"}},
-    "node_config": {
-        "bias": {
-            "type": "RestingPotential",
-            "groupby": ["type"],
-            "initial_dist": "Normal",
-            "mode": "sample",
-            "requires_grad": True,
-            "seed": 0,
-            "mean": 0.5,
-            "std": 0.05,
-            "symmetric": [],
-            "penalize": {"activity": True},
-        },
-        "time_const": {
-            "type": "TimeConstant",
-            "groupby": ["type"],
-            "initial_dist": "Value",
-            "value": 0.05,
-            "requires_grad": True,
-        },
-    },
-    "edge_config": {
-        "sign": {
-            "type": "SynapseSign",
-            "form": "value",
-            "requires_grad": False,
-            "initial_dist": "Value",
-            "groupby": ["source_type", "target_type"],
-        },
-        "syn_count": {
-            "type": "SynapseCount",
-            "initial_dist": "Lognormal",
-            "mode": "mean",
-            "requires_grad": False,
-            "std": 1.0,
-            "groupby": ["source_type", "target_type", "dv", "du"],
-            "penalize": {"function": "weight_decay", "kwargs": {"lambda": 0}},
-        },
-        "syn_strength": {
-            "type": "SynapseCountScaling",
-            "initial_dist": "Value",
-            "requires_grad": True,
-            "scale": 0.01,
-            "clamp": "non_negative",
-            "groupby": ["source_type", "target_type"],
-            "penalize": {"function": "weight_decay", "kwargs": {"lambda": 0}},
-        },
-    },
-    "stimulus_config": {"type": "Stimulus", "init_buffer": False},
-}
 
 
 class IntegrationWarning(Warning):

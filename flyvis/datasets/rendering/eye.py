@@ -13,7 +13,7 @@ implemented yet.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
@@ -23,9 +23,6 @@ from torch import nn
 import flyvis
 from flyvis.datasets.rendering.utils import median, median_padding
 from flyvis.utils.hex_utils import get_hex_coords
-
-if TYPE_CHECKING:  # pragma: no cover
-    from matplotlib.figure import Figure  # noqa: TID251 (type hint only)
 
 __all__ = ["BoxEye"]
 
@@ -205,7 +202,7 @@ class BoxEye:
         out = torch.index_select(x.reshape(s * f, h * w), 1, idx)
         return out.reshape(s, f, 1, self.hexals)
 
-    def illustrate(self, figsize=(2, 2), fontsize: int = 5) -> Figure:
+    def illustrate(self, figsize=(2, 2), fontsize: int = 5) -> Any:
         """Draws the pixel grid, receptor centres and receptor boxes.
 
         Requires matplotlib (imported lazily from

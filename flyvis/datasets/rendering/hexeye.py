@@ -47,7 +47,7 @@ Source: geometry from ``spec/rendering.md`` §2 (``HexEye``) and
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 import torch
@@ -55,10 +55,6 @@ import torch.nn.functional as F
 
 import flyvis
 from flyvis.utils.hex_utils import get_hex_coords, get_hextent, get_num_hexals
-
-if TYPE_CHECKING:  # pragma: no cover
-    from matplotlib.axes import Axes  # noqa: TID251 (type hint only)
-    from matplotlib.figure import Figure  # noqa: TID251 (type hint only)
 
 __all__ = [
     "OMM_WIDTH_DEG",
@@ -946,7 +942,7 @@ class HexEye:
         parts.append(grey.repeat(int(t_post / dt), 1))
         return torch.cat(parts, dim=0)
 
-    def illustrate(self, figsize=(5, 5), fontsize: int = 5) -> tuple[Figure, Axes]:
+    def illustrate(self, figsize=(5, 5), fontsize: int = 5) -> tuple[Any, Any]:
         """Draws ommatidium centres (red), pixels (cyan) and hexagon outlines.
 
         Args:
