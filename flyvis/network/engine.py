@@ -223,7 +223,10 @@ class SynapticEngine(torch.nn.Module):
             "crow_t": crow_t,
             "col_t": col_t,
         }.items():
-            self.register_buffer(key, value.to(index_dtype), persistent=False)
+            # permutations are index_select'ed with gradients; their backward is an
+            # index_add, which is only fast with int64 indices
+            dtype = torch.long if key.startswith("perm") else index_dtype
+            self.register_buffer(key, value.to(dtype), persistent=False)
 
     @property
     def n_edges(self) -> int:

@@ -188,7 +188,6 @@ class Network(nn.Module):
                 key = f"{table}_{name}"
                 store[name] = param
                 self.register_parameter(key, param.raw_values)
-                param.indices = param.indices.to(torch.int32)
                 self.register_buffer(f"_index_{key}", param.indices, persistent=False)
                 self.symmetry_config[key] = param.symmetry_masks
                 self.clamp_config[key] = param_config.get("clamp", None)
