@@ -12,7 +12,8 @@ from matplotlib.figure import Figure
 from flyvis.analysis.animations.animations import Animation, to_numpy
 from flyvis.analysis.animations.hexscatter import as_hex_sequence, regular_coords
 from flyvis.analysis.visualization.color_utils import cm_uniform_2d
-from flyvis.analysis.visualization.plots import _hex_flow_rgba, hex_flow, set_hex_colors
+from flyvis.analysis.visualization.flow_plots import _hex_flow_rgba
+from flyvis.analysis.visualization.plots import hex_flow, set_hex_colors
 from flyvis.utils.hex_utils import sort_u_then_v_index
 
 __all__ = ["HexFlow"]
