@@ -1,0 +1,609 @@
+"""Scene sampling and exact rendering of the photo-flow movies.
+
+The layers, their similarity transforms, the cartesian frames and the exact
+ground-truth flow of :class:`flyvis.datasets.photo_flow.MultiTaskPhotoFlow`
+(see that module for the conventions), and the rendering onto the hex lattice.
+"""
+
+import contextvars
+import logging
+import math
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, fields
+from typing import (
+    Any,
+    Dict,
+    Iterator,
+    List,
+    Mapping,
+    NamedTuple,
+    Optional,
+    Sequence,
+    Tuple,
+)
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from flyvis.datasets.photo_sources import load_photo, photo_shape
+
+logger = logging.getLogger(__name__)
+
+
+REFERENCE_HEIGHT = 436
+#: Version of the rendering algorithm (part of the cache key).
+RENDER_VERSION = 1
+#: Photos whose sequences (as background) form the validation set by default.
+DEFAULT_VALIDATION_PHOTOS = ("chelsea", "gravel", "coins", "flower")
+
+
+@dataclass(frozen=True)
+class MotionRanges:
+    """Ranges of the random motion parameters.
+
+    Lengths are in frame heights (``H``) and times in source frames (1/24 s);
+    angles in radians. Each layer's trajectory is centred on the middle frame
+    ``t_mid`` of the rendered sequence: ``T(t) = T_mid + v tau + a tau**2 / 2``,
+    ``theta(t) = theta_mid + omega tau``, ``log s(t) = log s_mid + zeta tau``,
+    ``tau = t - t_mid``.
+
+    Attributes:
+        background_speed: Range of the background translation speed (H/frame).
+        background_acceleration: Standard deviation of the background
+            acceleration per axis (H/frame**2).
+        background_rotation: Maximal background angular speed (rad/frame).
+        background_zoom: Maximal background zoom rate (log scale per frame).
+        background_scale: Range of the background magnification (screen pixels
+            per photo pixel at ``H = 436``); raised where needed so that the
+            photo covers the frame during the whole sequence (capped at 2.5).
+        foreground_speed: Range of the patch translation speed (H/frame).
+        foreground_acceleration: Std of the patch acceleration (H/frame**2).
+        foreground_rotation: Maximal patch angular speed (rad/frame).
+        foreground_zoom: Maximal patch zoom rate (log scale per frame).
+        foreground_scale: Range of the patch magnification (as background_scale).
+        foreground_size: Range of the patch half-width and half-height (H).
+        foreground_position: Maximal offset of a patch's mid-trajectory centre
+            from the frame centre, per axis (H).
+    """
+
+    background_speed: Tuple[float, float] = (0.0, 0.015)
+    background_acceleration: float = 0.0003
+    background_rotation: float = 0.01
+    background_zoom: float = 0.01
+    background_scale: Tuple[float, float] = (1.0, 1.4)
+    foreground_speed: Tuple[float, float] = (0.005, 0.03)
+    foreground_acceleration: float = 0.001
+    foreground_rotation: float = 0.03
+    foreground_zoom: float = 0.01
+    foreground_scale: Tuple[float, float] = (0.8, 1.5)
+    foreground_size: Tuple[float, float] = (0.08, 0.2)
+    foreground_position: float = 0.25
+
+    @classmethod
+    def from_dict(cls, values: Optional[Mapping[str, Any]] = None) -> "MotionRanges":
+        """Builds ranges from the defaults updated with ``values``.
+
+        Args:
+            values: Mapping of attribute name to value (lists accepted for tuples).
+
+        Returns:
+            The ranges.
+
+        Raises:
+            ValueError: For unknown names.
+        """
+        values = dict(values or {})
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - names)
+        if unknown:
+            raise ValueError(
+                f"unknown motion parameters {unknown}; valid: {sorted(names)}."
+            )
+        values = {
+            k: tuple(v) if isinstance(v, (list, tuple)) else v for k, v in values.items()
+        }
+        return cls(**values)
+
+    def to_dict(self) -> Dict[str, Any]:
+        """Plain-python (YAML-friendly) representation, tuples as lists."""
+        return {
+            k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()
+        }
+
+
+# ---------------------------------------------------------------------------
+# sequence specifications
+
+
+def _split_photos(
+    photos: Sequence[str], validation_photos: Sequence[str]
+) -> Tuple[List[str], List[str]]:
+    validation = [p for p in photos if p in set(validation_photos)]
+    train = [p for p in photos if p not in set(validation_photos)]
+    return train, validation
+
+
+def _uniform(rng: np.random.Generator, bounds: Sequence[float]) -> float:
+    return float(rng.uniform(bounds[0], bounds[1]))
+
+
+def _direction(rng: np.random.Generator, speed: float) -> List[float]:
+    phi = rng.uniform(0, 2 * np.pi)
+    return [float(speed * np.cos(phi)), float(speed * np.sin(phi))]
+
+
+def _background_layer(
+    rng: np.random.Generator,
+    photo: str,
+    motion: MotionRanges,
+    frame_size: Tuple[int, int],
+    n_images: int,
+) -> Dict[str, Any]:
+    height, width = frame_size
+    unit = height / REFERENCE_HEIGHT
+    speed = _uniform(rng, motion.background_speed) * height
+    velocity = _direction(rng, speed)
+    acceleration = [float(a) for a in rng.normal(0, motion.background_acceleration, 2)]
+    acceleration = [a * height for a in acceleration]
+    omega = float(rng.uniform(-1, 1) * motion.background_rotation)
+    zeta = float(rng.uniform(-1, 1) * motion.background_zoom)
+    angle = float(rng.uniform(-np.pi, np.pi))
+    scale = _uniform(rng, motion.background_scale) * unit
+    # magnify small photos so that they cover the frame over the whole sequence
+    half = (n_images - 1) / 2
+    max_shift = math.hypot(*velocity) * half + 0.5 * math.hypot(*acceleration) * half**2
+    needed = math.hypot(height, width) / 2 + max_shift
+    photo_half = min(photo_shape(photo)) / 2
+    cover = needed / (photo_half * math.exp(-abs(zeta) * half))
+    scale = max(scale, min(cover, 2.5 * unit))
+    return dict(
+        photo=photo,
+        shape="full",
+        half_size=[0.0, 0.0],
+        texture_center=[0.0, 0.0],
+        position=[0.0, 0.0],
+        velocity=velocity,
+        acceleration=acceleration,
+        angle=angle,
+        angular_velocity=omega,
+        log_scale=float(math.log(scale)),
+        zoom_rate=zeta,
+    )
+
+
+def _foreground_layer(
+    rng: np.random.Generator,
+    photo: str,
+    motion: MotionRanges,
+    frame_size: Tuple[int, int],
+) -> Dict[str, Any]:
+    height = frame_size[0]
+    unit = height / REFERENCE_HEIGHT
+    shape = str(rng.choice(["rect", "ellipse"]))
+    scale = _uniform(rng, motion.foreground_scale) * unit
+    half_screen = [_uniform(rng, motion.foreground_size) * height for _ in range(2)]
+    half_size = [h / scale for h in half_screen]
+    photo_h, photo_w = photo_shape(photo)
+    margin = 1.5 * max(half_size)
+    texture_center = [
+        float(rng.uniform(-1, 1) * max(0.0, photo_w / 2 - margin)),
+        float(rng.uniform(-1, 1) * max(0.0, photo_h / 2 - margin)),
+    ]
+    position = [
+        float(p) for p in rng.uniform(-1, 1, 2) * motion.foreground_position * height
+    ]
+    speed = _uniform(rng, motion.foreground_speed) * height
+    velocity = _direction(rng, speed)
+    acceleration = [
+        float(a) * height for a in rng.normal(0, motion.foreground_acceleration, 2)
+    ]
+    return dict(
+        photo=photo,
+        shape=shape,
+        half_size=half_size,
+        texture_center=texture_center,
+        position=position,
+        velocity=velocity,
+        acceleration=acceleration,
+        angle=float(rng.uniform(-np.pi, np.pi)),
+        angular_velocity=float(rng.uniform(-1, 1) * motion.foreground_rotation),
+        log_scale=float(math.log(scale)),
+        zoom_rate=float(rng.uniform(-1, 1) * motion.foreground_zoom),
+    )
+
+
+def sample_sequence_specs(
+    n_sequences: int,
+    n_source_frames: int,
+    frame_size: Tuple[int, int],
+    photos: Sequence[str],
+    validation_photos: Sequence[str],
+    n_foreground: Tuple[int, int] = (1, 3),
+    motion: Optional[MotionRanges] = None,
+    seed: int = 0,
+) -> List[Dict[str, Any]]:
+    """Draws the layers and motions of all sequences (deterministic in ``seed``).
+
+    Backgrounds cycle through the photos in an order shuffled with ``seed``, so
+    every photo is the background of ``n_sequences / len(photos)`` sequences
+    (up to one). Foreground photos are drawn from the same group (training or
+    validation photos) as the background and differ from it (the background
+    photo itself is used if its group has no other photo). Sequence ``i`` draws
+    its parameters from ``numpy.random.default_rng([seed, 1, i])``, so it does
+    not depend on ``n_sequences``.
+
+    Args:
+        n_sequences: Number of sequences.
+        n_source_frames: Rendered frames per sequence (one more image is
+            needed for the flow of the first frame).
+        frame_size: ``(H, W)`` of the cartesian frames in pixels.
+        photos: Names of the photos to use.
+        validation_photos: Photos reserved for validation sequences.
+        n_foreground: Inclusive range of the number of foreground patches.
+        motion: Motion parameter ranges (defaults if None).
+        seed: Random seed.
+
+    Returns:
+        One JSON-serialisable dict per sequence with keys ``index``,
+        ``background``, ``split`` (``"train"``/``"validation"``) and ``layers``
+        (background first, then the patches from bottom to top).
+    """
+    motion = motion or MotionRanges()
+    photos = list(photos)
+    train, validation = _split_photos(photos, validation_photos)
+    order = [photos[i] for i in np.random.default_rng([seed, 0]).permutation(len(photos))]
+    specs = []
+    for i in range(n_sequences):
+        rng = np.random.default_rng([seed, 1, i])
+        background = order[i % len(order)]
+        group = validation if background in validation else train
+        split = "validation" if background in validation else "train"
+        candidates = [p for p in group if p != background] or [background]
+        n_fg = int(rng.integers(n_foreground[0], n_foreground[1] + 1))
+        replace = len(candidates) < n_fg
+        fg_photos = [str(p) for p in rng.choice(candidates, size=n_fg, replace=replace)]
+        layers = [
+            _background_layer(rng, background, motion, frame_size, n_source_frames + 1)
+        ]
+        layers += [_foreground_layer(rng, p, motion, frame_size) for p in fg_photos]
+        specs.append(dict(index=i, background=background, split=split, layers=layers))
+    return specs
+
+
+# ---------------------------------------------------------------------------
+# cartesian rendering
+
+
+class CartesianSequence(NamedTuple):
+    """A rendered cartesian sequence.
+
+    Attributes:
+        lum: Luminance ``(frames, H, W)`` in ``[0, 1]``; frame ``k`` is image
+            ``k + 1``.
+        flow: Flow ``(frames, 2, H, W)`` in **pixels per frame**, image axes
+            (x right, y down): motion from image ``k`` to ``k + 1`` of the
+            content visible at each pixel of image ``k + 1``.
+        layer: Index ``(frames, H, W)`` (uint8) of the topmost layer at each
+            pixel (0 = background).
+    """
+
+    lum: torch.Tensor
+    flow: torch.Tensor
+    layer: torch.Tensor
+
+
+def _poses(layer: Mapping[str, Any], n_images: int) -> Tuple[np.ndarray, ...]:
+    """Translation (n, 2), angle (n,) and scale (n,) of images 0..n-1 (float64)."""
+    tau = np.arange(n_images, dtype=np.float64) - (n_images - 1) / 2
+    position = np.asarray(layer["position"], dtype=np.float64)
+    velocity = np.asarray(layer["velocity"], dtype=np.float64)
+    acceleration = np.asarray(layer["acceleration"], dtype=np.float64)
+    translation = (
+        position[None]
+        + velocity[None] * tau[:, None]
+        + 0.5 * acceleration[None] * tau[:, None] ** 2
+    )
+    angle = layer["angle"] + layer["angular_velocity"] * tau
+    scale = np.exp(layer["log_scale"] + layer["zoom_rate"] * tau)
+    return translation, angle, scale
+
+
+def _layer_matrices(layer: Mapping[str, Any], n_images: int) -> Tuple[np.ndarray, ...]:
+    """Affine maps of images ``1 .. n_images - 1`` as ``(frames, 2, 3)`` float64 arrays.
+
+    Returns:
+        ``inverse``: screen ``p`` -> layer coordinates ``q = R(-theta)(p - T)/s``;
+        ``flow``: screen ``p`` -> flow ``p - P_prev(P^-1(p)) = (1 - M) p - o`` with
+        ``M = s_prev / s R(theta_prev - theta)`` and ``o = T_prev - M T``;
+        ``forward``: layer ``q`` -> screen ``T + s R(theta) q``.
+    """
+    translation, angle, scale = _poses(layer, n_images)
+    n = n_images - 1
+    cos, sin, s = np.cos(angle[1:]), np.sin(angle[1:]), scale[1:]
+    t = translation[1:]
+    inverse = np.empty((n, 2, 3))
+    inverse[:, 0, 0], inverse[:, 0, 1] = cos / s, sin / s
+    inverse[:, 1, 0], inverse[:, 1, 1] = -sin / s, cos / s
+    inverse[:, :, 2] = -np.einsum("nij,nj->ni", inverse[:, :, :2], t)
+    forward = np.empty((n, 2, 3))
+    forward[:, 0, 0], forward[:, 0, 1] = cos * s, -sin * s
+    forward[:, 1, 0], forward[:, 1, 1] = sin * s, cos * s
+    forward[:, :, 2] = t
+    ratio = scale[:-1] / scale[1:]
+    dtheta = angle[:-1] - angle[1:]
+    m = np.empty((n, 2, 2))
+    m[:, 0, 0], m[:, 0, 1] = ratio * np.cos(dtheta), -ratio * np.sin(dtheta)
+    m[:, 1, 0], m[:, 1, 1] = ratio * np.sin(dtheta), ratio * np.cos(dtheta)
+    offset = translation[:-1] - np.einsum("nij,nj->ni", m, t)
+    flow = np.empty((n, 2, 3))
+    flow[:, :, :2] = np.eye(2)[None] - m
+    flow[:, :, 2] = -offset
+    return inverse, flow, forward
+
+
+def _bounding_box(
+    layer: Mapping[str, Any], forward: np.ndarray, frame_size: Tuple[int, int]
+) -> Optional[Tuple[int, int, int, int]]:
+    """Pixel rows/cols ``(r0, r1, c0, c1)`` covered by a patch in any frame."""
+    height, width = frame_size
+    if layer["shape"] == "full":
+        return 0, height, 0, width
+    a, b = layer["half_size"]
+    corners = np.array([[-a, -b, 1], [a, -b, 1], [a, b, 1], [-a, b, 1]]).T  # (3, 4)
+    points = forward @ corners  # (frames, 2, 4), centred pixel coordinates
+    x_min, x_max = points[:, 0].min(), points[:, 0].max()
+    y_min, y_max = points[:, 1].min(), points[:, 1].max()
+    c0 = max(0, math.floor(x_min + (width - 1) / 2) - 1)
+    c1 = min(width, math.ceil(x_max + (width - 1) / 2) + 2)
+    r0 = max(0, math.floor(y_min + (height - 1) / 2) - 1)
+    r1 = min(height, math.ceil(y_max + (height - 1) / 2) + 2)
+    if r0 >= r1 or c0 >= c1:
+        return None
+    return r0, r1, c0, c1
+
+
+def _mask(shape: str, qx: torch.Tensor, qy: torch.Tensor, half_size) -> torch.Tensor:
+    a, b = half_size
+    if shape == "rect":
+        return (qx.abs() <= a) & (qy.abs() <= b)
+    if shape == "ellipse":
+        return (qx / a) ** 2 + (qy / b) ** 2 <= 1
+    raise ValueError(f"unknown patch shape {shape!r}; valid: rect, ellipse.")
+
+
+def _pixel_coordinates(
+    box: Tuple[int, int, int, int], frame_size: Tuple[int, int], device: torch.device
+) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Centred pixel coordinates ``x, y`` of a box, each ``(h, w)`` float32."""
+    height, width = frame_size
+    r0, r1, c0, c1 = box
+    rows = torch.arange(r0, r1, device=device, dtype=torch.float64) - (height - 1) / 2
+    cols = torch.arange(c0, c1, device=device, dtype=torch.float64) - (width - 1) / 2
+    py, px = torch.meshgrid(rows, cols, indexing="ij")
+    return px.float().contiguous(), py.float().contiguous()
+
+
+def _apply_affine(
+    matrices: torch.Tensor, px: torch.Tensor, py: torch.Tensor, channels_last: bool
+) -> torch.Tensor:
+    """Evaluates affine maps ``(n, 2, 3)`` at pixel coordinates ``(h, w)``.
+
+    Elementwise (no BLAS call: tiny matrix products spin-wait BLAS threads on
+    busy machines).
+
+    Returns:
+        ``(n, h, w, 2)`` if ``channels_last`` else ``(n, 2, h, w)``.
+    """
+    if channels_last:
+        shape = (matrices.shape[0], 1, 1, 2)
+        x, y = px[..., None], py[..., None]
+    else:
+        shape = (matrices.shape[0], 2, 1, 1)
+        x, y = px, py
+    out = matrices[:, :, 0].reshape(shape) * x
+    out.addcmul_(matrices[:, :, 1].reshape(shape), y)
+    out.add_(matrices[:, :, 2].reshape(shape))
+    return out
+
+
+def render_cartesian(
+    spec: Mapping[str, Any],
+    frame_size: Tuple[int, int],
+    n_frames: int,
+    device: Optional[torch.device | str] = None,
+    textures: Optional[Dict[str, torch.Tensor]] = None,
+    frame_chunk: int = 8,
+) -> CartesianSequence:
+    """Renders the cartesian frames and exact flow of one sequence.
+
+    Layer ``i`` maps screen pixels ``p`` (centred, x right, y down) to its
+    layer coordinates with the inverse of its similarity transform; the
+    texture is sampled there with ``grid_sample`` (bilinear,
+    ``align_corners=False``, reflection padding) and the flow is the exact
+    affine function ``p - P_k(P_{k+1}^{-1}(p))``. Patches are processed within
+    their bounding box only; frames are processed in small chunks so that the
+    intermediates stay in the CPU cache.
+
+    Args:
+        spec: One entry of :func:`sample_sequence_specs`.
+        frame_size: ``(H, W)`` in pixels.
+        n_frames: Number of output frames ``N`` (images ``1 .. N`` are rendered;
+            image 0 only enters the flow of the first frame).
+        device: Device of the computation and the outputs (default CPU).
+        textures: Optional cache ``photo name -> (1, 1, Hp, Wp)`` tensor on
+            ``device``; filled as photos are loaded.
+        frame_chunk: Number of frames processed at once.
+
+    Returns:
+        :class:`CartesianSequence` with ``lum (N, H, W)``, ``flow (N, 2, H, W)``
+        (pixels/frame, x right, y down) and ``layer (N, H, W)``.
+    """
+    device = torch.device(device) if device is not None else torch.device("cpu")
+    textures = {} if textures is None else textures
+    height, width = frame_size
+    layers = spec["layers"]
+    if not layers or layers[0]["shape"] != "full":
+        raise ValueError("the first layer of a sequence must have shape 'full'.")
+
+    prepared = []
+    for layer in layers:
+        name = layer["photo"]
+        if name not in textures:
+            textures[name] = torch.from_numpy(load_photo(name)).to(device)[None, None]
+        texture = textures[name]
+        photo_h, photo_w = texture.shape[-2:]
+        inverse, flow_matrix, forward = _layer_matrices(layer, n_frames + 1)
+        box = _bounding_box(layer, forward, frame_size)
+        if box is None:
+            prepared.append(None)
+            continue
+        cx, cy = layer["texture_center"]
+        # screen -> normalised texture coordinates (align_corners=False)
+        to_grid = np.diag([2 / photo_w, 2 / photo_h]) @ (
+            inverse + np.array([[0.0, 0.0, cx], [0.0, 0.0, cy]])[None]
+        )
+        prepared.append(
+            dict(
+                texture=texture,
+                box=box,
+                coordinates=_pixel_coordinates(box, frame_size, device),
+                to_grid=torch.as_tensor(to_grid, dtype=torch.float32, device=device),
+                to_flow=torch.as_tensor(flow_matrix, dtype=torch.float32, device=device),
+                # texture pixel = grid * scale - centre, for the patch masks
+                grid_scale=(photo_w / 2, photo_h / 2),
+            )
+        )
+
+    lum = torch.empty((n_frames, height, width), device=device)
+    flow = torch.empty((n_frames, 2, height, width), device=device)
+    layer_index = torch.zeros((n_frames, height, width), dtype=torch.uint8, device=device)
+    for f0 in range(0, n_frames, frame_chunk):
+        f1 = min(n_frames, f0 + frame_chunk)
+        n = f1 - f0
+        for index, (layer, prep) in enumerate(zip(layers, prepared)):
+            if prep is None:
+                continue
+            r0, r1, c0, c1 = prep["box"]
+            px, py = prep["coordinates"]
+            grid = _apply_affine(prep["to_grid"][f0:f1], px, py, channels_last=True)
+            values = F.grid_sample(
+                prep["texture"].expand(n, -1, -1, -1),
+                grid,
+                mode="bilinear",
+                padding_mode="reflection",
+                align_corners=False,
+            )[:, 0]
+            layer_flow = _apply_affine(
+                prep["to_flow"][f0:f1], px, py, channels_last=False
+            )
+            if index == 0:
+                lum[f0:f1] = values
+                flow[f0:f1] = layer_flow
+                continue
+            sx, sy = prep["grid_scale"]
+            cx, cy = layer["texture_center"]
+            qx = grid[..., 0] * sx - cx
+            qy = grid[..., 1] * sy - cy
+            mask = _mask(layer["shape"], qx, qy, layer["half_size"])
+            region = (slice(f0, f1), slice(r0, r1), slice(c0, c1))
+            lum[region] = torch.where(mask, values, lum[region])
+            flow_region = (slice(f0, f1), slice(None), slice(r0, r1), slice(c0, c1))
+            flow[flow_region] = torch.where(mask[:, None], layer_flow, flow[flow_region])
+            layer_index[region] = layer_index[region].masked_fill(mask, index)
+    return CartesianSequence(lum, flow, layer_index)
+
+
+def render_hex(
+    sequence: CartesianSequence, eye: Any
+) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Renders a cartesian sequence onto the hexagonal lattice (Sintel conventions).
+
+    Args:
+        sequence: The cartesian sequence (flow in pixels/frame, y down).
+        eye: A ``BoxEye``.
+
+    Returns:
+        ``lum (N, 1, hexals)``: box-averaged luminance, and ``flow (N, 2,
+        hexals)``: box sums of the flow in frame heights per frame with y up.
+    """
+    n_frames, height, width = sequence.lum.shape
+    lum = eye(sequence.lum[None], ftype="mean")[0]
+    flow = eye(sequence.flow.reshape(1, 2 * n_frames, height, width), ftype="sum")
+    flow = flow.reshape(n_frames, 2, -1) / height
+    flow[:, 1] = -flow[:, 1]
+    return lum, flow
+
+
+@contextmanager
+def _single_threaded_on_cpu(device: torch.device) -> Iterator[None]:
+    """Runs CPU rendering with one intra-op thread (restored afterwards).
+
+    The rendering consists of many medium-sized tensor operations. With
+    several threads each one is a parallel region, and on a busy machine the
+    threads spin-wait for each other: rendering the default dataset took 60 to
+    190 s with 2 threads but a steady 17 s with 1 thread (on 2 shared cores).
+    ``torch.set_num_threads`` is process-wide, so torch work in other Python
+    threads also runs single-threaded while rendering.
+    """
+    if device.type != "cpu" or torch.get_num_threads() == 1:
+        yield
+        return
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _render_all(config: Mapping[str, Any], device: Optional[torch.device] = None):
+    """Renders every sequence of a config; returns (specs, lum, flow) on CPU."""
+    from flyvis.datasets.rendering import BoxEye
+
+    device = torch.device(device) if device is not None else torch.device("cpu")
+    eye = BoxEye(**config["boxfilter"])
+    specs = _specs_from_config(config)
+    frame_size = tuple(config["frame_size"])
+    textures: Dict[str, torch.Tensor] = {}
+    lums, flows = [], []
+    start = time.perf_counter()
+    with _single_threaded_on_cpu(device):
+        for spec in specs:
+            cartesian = render_cartesian(
+                spec,
+                frame_size,
+                config["n_source_frames"],
+                device=device,
+                textures=textures,
+            )
+            lum, flow = render_hex(cartesian, eye)
+            lums.append(lum.cpu())
+            flows.append(flow.cpu())
+    logger.info(
+        "Rendered %d photo-flow sequences in %.1f s.",
+        len(specs),
+        time.perf_counter() - start,
+    )
+    return specs, torch.stack(lums), torch.stack(flows)
+
+
+def _specs_from_config(config: Mapping[str, Any]) -> List[Dict[str, Any]]:
+    return sample_sequence_specs(
+        n_sequences=config["n_sequences"],
+        n_source_frames=config["n_source_frames"],
+        frame_size=tuple(config["frame_size"]),
+        photos=config["photos"],
+        validation_photos=config["validation_photos"],
+        n_foreground=tuple(config["n_foreground"]),
+        motion=MotionRanges.from_dict(config["motion"]),
+        seed=config["seed"],
+    )
+
+
+#: Device used when a :class:`RenderedPhotoFlow` is built (set by the dataset;
+#: datamate passes only the config to ``__init__``).
+_RENDER_DEVICE: contextvars.ContextVar[Optional[torch.device]] = contextvars.ContextVar(
+    "photo_flow_render_device", default=None
+)
