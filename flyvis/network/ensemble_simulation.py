@@ -185,12 +185,15 @@ def simulate_ensemble(
         grey = network._constant_input(1, 0.5)[0, 0][:, None, None]  # (N, 1, 1)
         for _ in range(int(1.0 / dt)):
             v = step(v, grey)
-    x = network._photoreceptor_input(movie)  # (B, T, N)
-    out = torch.empty(n_models, batch, movie.shape[1], n_nodes, device=network.device)
-    for t in range(movie.shape[1]):
-        v = step(v, x[:, t].t()[:, None, :])
-        out[:, :, t] = v.permute(1, 2, 0)
-    return out
+    # node-major throughout: inputs (T, N, 1, B), outputs (T, N, M, B); one
+    # permutation at the end instead of strided copies every step
+    x = network._photoreceptor_input(movie).permute(1, 2, 0).contiguous()[:, :, None, :]
+    n_frames = movie.shape[1]
+    out = torch.empty(n_frames, n_nodes, n_models, batch, device=network.device)
+    for t in range(n_frames):
+        v = step(v, x[t])
+        out[t] = v
+    return out.permute(2, 3, 0, 1).contiguous()
 
 
 def _semantic(network, key: str, raw: torch.Tensor) -> torch.Tensor:
