@@ -12,7 +12,7 @@ Source: ``spec/datasets.md`` §8.
 from __future__ import annotations
 
 from itertools import product
-from typing import Any, List, Optional, Union
+from typing import Any, List, Optional, Sequence, Union
 
 import numpy as np
 import pandas as pd
@@ -277,7 +277,7 @@ class CentralImpulses(_Impulses):
 
     def __init__(
         self,
-        impulse_durations: List[float] = [5e-3, 20e-3, 50e-3, 100e-3, 200e-3, 300e-3],  # noqa: B006 (not mutated)
+        impulse_durations: Sequence[float] = (5e-3, 20e-3, 50e-3, 100e-3, 200e-3, 300e-3),
         dot_column_radius: int = 0,
         bg_intensity: float = 0.5,
         t_stim: float = 5,
@@ -331,7 +331,7 @@ class SpatialImpulses(_Impulses):
 
     def __init__(
         self,
-        impulse_durations: List[float] = [5e-3, 20e-3],  # noqa: B006 (not mutated)
+        impulse_durations: Sequence[float] = (5e-3, 20e-3),
         max_extent: int = 4,
         dot_column_radius: int = 0,
         bg_intensity: float = 0.5,

@@ -15,7 +15,7 @@ Source: ``spec/datasets.md`` §6.
 
 import logging
 from itertools import product
-from typing import List, Sequence
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -162,11 +162,11 @@ class Flashes(SequenceDataset):
     def __init__(
         self,
         boxfilter: dict = dict(extent=15, kernel_size=13),  # noqa: B006 (not mutated)
-        dynamic_range: List[float] = [0, 1],  # noqa: B006 (not mutated)
+        dynamic_range: Sequence[float] = (0, 1),
         t_stim: float = 1.0,
         t_pre: float = 1.0,
         dt: float = 1 / 200,
-        radius: List[int] = [-1, 6],  # noqa: B006 (not mutated)
+        radius: Sequence[int] = (-1, 6),
         alternations: Sequence[int] = (0, 1, 0),
     ):
         assert alternations[0] == 0, "First alternation must be 0 (grey)."

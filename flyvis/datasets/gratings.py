@@ -20,7 +20,7 @@ building blocks); this one follows the conventions of
 from __future__ import annotations
 
 from itertools import product
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import pandas as pd
@@ -67,10 +67,10 @@ class MovingGratings(StimulusDataset):
 
     def __init__(
         self,
-        angles: List[float] = list(range(0, 360, 30)),  # noqa: B006 (not mutated)
-        periods: List[float] = [30.0],  # noqa: B006 (not mutated)
-        temporal_frequencies: List[float] = [1.0],  # noqa: B006 (not mutated)
-        contrasts: List[float] = [1.0],  # noqa: B006 (not mutated)
+        angles: Sequence[float] = tuple(range(0, 360, 30)),
+        periods: Sequence[float] = (30.0,),
+        temporal_frequencies: Sequence[float] = (1.0,),
+        contrasts: Sequence[float] = (1.0,),
         waveform: str = "square",
         t_stim: float = 2.0,
         t_pre: float = 1.0,

@@ -54,7 +54,7 @@ OMM_WIDTH = math.radians(5.8)
 #: Sample points per column along each axis used to average over a hexagon.
 RENDER_PPO = 25
 #: Default motion directions (degrees).
-DEFAULT_ANGLES = list(range(0, 360, 30))
+DEFAULT_ANGLES = list(range(0, 360, 30))  # copied by every user, never mutated
 #: Default speeds (columns per second).
 DEFAULT_SPEEDS = [2.4, 4.8, 9.7, 13, 19, 25]
 
@@ -221,9 +221,9 @@ class MovingBar(StimulusDataset):
 
     def __init__(
         self,
-        widths: List[float] = [1, 2, 4],  # noqa: B006 (not mutated)
+        widths: Sequence[float] = (1, 2, 4),
         offsets: Sequence[int] = (-10, 11),
-        intensities: List[float] = [0, 1],  # noqa: B006 (not mutated)
+        intensities: Sequence[float] = (0, 1),
         speeds: List[float] = DEFAULT_SPEEDS,
         height: float = 9,
         dt: float = 1 / 200,
@@ -235,7 +235,7 @@ class MovingBar(StimulusDataset):
         build_stim_on_init: bool = True,
         shuffle_offsets: bool = False,
         seed: int = 0,
-        angles: List[float] = DEFAULT_ANGLES,
+        angles: Sequence[float] = DEFAULT_ANGLES,
     ):
         if post_pad_mode not in ("value", "continue", "reflect"):
             raise ValueError(
@@ -772,7 +772,7 @@ class MovingEdge(MovingBar):
     def __init__(
         self,
         offsets: Sequence[int] = (-10, 11),
-        intensities: List[float] = [0, 1],  # noqa: B006 (not mutated)
+        intensities: Sequence[float] = (0, 1),
         speeds: List[float] = DEFAULT_SPEEDS,
         height: float = 9,
         dt: float = 1 / 200,
@@ -783,7 +783,7 @@ class MovingEdge(MovingBar):
         build_stim_on_init: bool = True,
         shuffle_offsets: bool = False,
         seed: int = 0,
-        angles: List[float] = DEFAULT_ANGLES,
+        angles: Sequence[float] = DEFAULT_ANGLES,
         **kwargs,
     ):
         super().__init__(
