@@ -97,7 +97,7 @@ def fused_euler(
     """Integrates ``PPNeuronIGRSynapses`` with ReLU over a movie (fused).
 
     Args:
-        v0: Initial voltage ``(batch, n_nodes)``.
+        v0: Initial voltage ``(batch, n_nodes)`` (batch as ``inputs``).
         bias: Resting potentials ``(n_nodes,)``.
         tau: Time constants ``(n_nodes,)`` in seconds (floored at ``dt``).
         synapses: Operator of the sparse engine for this forward pass.
@@ -108,5 +108,4 @@ def fused_euler(
         Voltages ``(batch, n_frames, n_nodes)`` after each step.
     """
     rate = dt / torch.clamp(tau, min=dt)
-    v0 = v0.expand(inputs.shape[0], -1) if v0.shape[0] == 1 else v0
     return _FusedEuler.apply(v0, bias, rate, synapses.values, inputs, synapses)

@@ -29,7 +29,12 @@ from flyvis.network.defaults import DEFAULT_NETWORK_CONFIG
 from flyvis.network.dynamics import DynamicsParams, NetworkDynamics, integrate
 from flyvis.network.engine import SynapticEngine
 from flyvis.network.initialization import Parameter, build_parameter
-from flyvis.network.stimulus import Stimulus, check_movie, init_stimulus
+from flyvis.network.stimulus import (
+    Stimulus,
+    check_movie,
+    init_stimulus,
+    photoreceptor_index,
+)
 from flyvis.utils.class_utils import forward_subclass
 from flyvis.utils.nn_utils import n_params, simulation
 
@@ -318,11 +323,7 @@ class Network(nn.Module):
         Row ``k`` holds the nodes of the k-th input type (R1..R8) in hexal order.
         """
         if getattr(self, "_input_index", None) is None:
-            types = [
-                t.decode() if isinstance(t, bytes) else str(t)
-                for t in self.connectome.input_cell_types[:]
-            ]
-            index = np.stack([self.connectome.nodes.layer_index[t][:] for t in types])
+            index = np.stack(list(photoreceptor_index(self.connectome).values()))
             self._input_index = torch.from_numpy(index)
         return self._input_index.to(self.device)
 

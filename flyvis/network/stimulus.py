@@ -20,6 +20,7 @@ __all__ = [
     "init_stimulus",
     "is_stimulus_protocol",
     "check_movie",
+    "photoreceptor_index",
 ]
 
 AVAILABLE_STIMULI: Dict[str, type] = {}
@@ -61,6 +62,23 @@ class StimulusProtocol(Protocol):
 def is_stimulus_protocol(obj) -> bool:
     """Whether ``obj`` implements :class:`StimulusProtocol`."""
     return isinstance(obj, StimulusProtocol)
+
+
+def photoreceptor_index(connectome) -> Dict[str, np.ndarray]:
+    """Node indices of every input (photoreceptor) type, in hexal order.
+
+    Args:
+        connectome: A connectome with ``input_cell_types`` and
+            ``nodes.layer_index``.
+
+    Returns:
+        Input type name -> ``(n_hexals,)`` node indices (R1..R8 by default).
+    """
+    types = [
+        t.decode() if isinstance(t, bytes) else str(t)
+        for t in connectome.input_cell_types[:]
+    ]
+    return {t: np.asarray(connectome.nodes.layer_index[t][:]) for t in types}
 
 
 def check_movie(x, n_hexals: int, name: str = "movie") -> torch.Tensor:
@@ -126,14 +144,8 @@ class Stimulus:
 
         self.connectome = connectome
         self.device = flyvis.select_device(device)
-        input_types = [
-            t.decode() if isinstance(t, bytes) else str(t)
-            for t in connectome.input_cell_types[:]
-        ]
-        self.layer_index = {
-            t: np.asarray(connectome.nodes.layer_index[t][:]) for t in input_types
-        }
-        self.input_index = np.stack([self.layer_index[t] for t in input_types])
+        self.layer_index = photoreceptor_index(connectome)
+        self.input_index = np.stack(list(self.layer_index.values()))
         self.central_cells_index = np.asarray(connectome.central_cells_index[:])
         self.n_input_elements = self.input_index.shape[1]
         self.n_nodes = len(connectome.nodes.index[:])
