@@ -9,6 +9,7 @@ import h5py
 import numpy as np
 import pytest
 import torch
+from tiny_ensemble import tiny_overrides
 
 import flyvis
 from flyvis.solver import HyperParamScheduler, MultiTaskSolver, get_optimizer_class
@@ -230,25 +231,6 @@ def test_state_dict_helpers(tmp_path):
 
 
 # -- solver runs on a tiny network ----------------------------------------------------
-
-
-def tiny_overrides(renderings, name, n_iters=4, extra=()):
-    """A network of extent 2 (1,235 cells) on 6 tiny photo-flow sequences."""
-    return [
-        "task_name=flow",
-        f"ensemble_and_network_id={name}",
-        "task=photoflow",
-        "network.connectome.extent=2",
-        "task.dataset.n_sequences=6",
-        "task.dataset.frame_size=[80,80]",
-        "task.dataset.n_frames=5",
-        "task.dataset.n_source_frames=8",
-        f"task.n_iters={n_iters}",
-        "task.batch_size=2",
-        f"+task.dataset.root={renderings}",
-        "+task.dataset.device=cpu",
-        *extra,
-    ]
 
 
 @pytest.fixture(scope="module")
