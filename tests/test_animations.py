@@ -239,3 +239,69 @@ def test_cuda_tensors():  # pragma: no cover - needs a GPU
     animations.StimulusResponse(lum, [lum - 0.5]).plot(0, 1)
     plots.quick_hex_scatter(lum[0, 0], cbar=False)
     plots.quick_hex_flow(flow[0, 0], cwheel=False)
+
+
+def _gif_frame_stats(path):
+    """Per-frame (grey std, RGB array) of an animated GIF."""
+    frames = []
+    with Image.open(path) as image:
+        for i in range(image.n_frames):
+            image.seek(i)
+            frames.append(np.asarray(image.convert("RGB"), dtype=float) / 255)
+    return frames
+
+
+@pytest.mark.parametrize(
+    "name", ["Imshow", "HexScatter", "HexFlow", "StimulusResponse", "SintelSample"]
+)
+def test_every_animation_renders_non_blank_gif(name, tmp_path):
+    rng = np.random.default_rng(0)
+    n_frames = 3
+    ramp = np.linspace(0, 1, N4)[None, None, None] * np.ones((1, n_frames, 1, 1))
+    ramp = ramp + 0.2 * np.arange(n_frames)[None, :, None, None]  # frames differ
+    flow = rng.normal(size=(1, n_frames, 2, N4))
+    make = {
+        "Imshow": lambda: animations.Imshow(rng.random((1, n_frames, 12, 12))),
+        "HexScatter": lambda: animations.HexScatter(ramp, vmin=0, vmax=1.5),
+        "HexFlow": lambda: animations.HexFlow(flow),
+        "StimulusResponse": lambda: animations.StimulusResponse(ramp, ramp - 0.6),
+        "SintelSample": lambda: SintelSample(ramp, flow, prediction=-flow),
+    }
+    anim = make[name]()
+    path = anim.save_gif(tmp_path / f"{name}.gif", fps=5, dpi=40)
+    frames = _gif_frame_stats(path)
+    assert len(frames) == n_frames
+    for frame in frames:
+        assert frame.mean(-1).std() > 0.03, f"{name}: blank GIF frame"
+        assert (np.abs(frame - 1).max(-1) > 0.1).mean() > 0.01
+    assert not np.allclose(frames[0], frames[-1]), f"{name}: frames do not change"
+
+
+def test_to_jshtml_embeds_all_frames():
+    anim = animations.HexScatter(np.random.rand(2, 3, 1, N4))
+    html = anim.to_jshtml(frames=[0, 2], samples="all", dpi=30)
+    assert "<script" in html and html.count("data:image/png;base64") == 4
+    with pytest.raises(ValueError):
+        anim.to_jshtml(frames=[7])
+
+
+def test_animate_in_notebook_html(monkeypatch):
+    import sys
+
+    anim = animations.HexFlow(np.random.randn(1, 2, 2, N4))
+    try:
+        import IPython  # noqa: F401
+    except ImportError:
+        with pytest.raises(ImportError, match="pip install ipython"):
+            anim.animate_in_notebook(html=True)
+    else:  # pragma: no cover - depends on the environment
+        from IPython.display import HTML
+
+        out = anim.animate_in_notebook(html=True, dpi=30)
+        assert isinstance(out, HTML) and "<script" in out.data
+        monkeypatch.setitem(sys.modules, "IPython", None)
+        monkeypatch.setitem(sys.modules, "IPython.display", None)
+        with pytest.raises(ImportError, match="pip install ipython"):
+            anim.animate_in_notebook(html=True)
+    # default: live playback returns nothing
+    assert anim.animate_in_notebook(frames=[1]) is None

@@ -58,6 +58,7 @@ def test_import_and_use_keep_rcparams_and_colormaps(tmp_path):
         before = dict(matplotlib.rcParams)
         import flyvis.analysis.visualization
         from flyvis.analysis.visualization import plots, plt_utils
+        from flyvis.analysis.visualization import connectome_view, network_fig
         import flyvis.analysis.animations
         registered_at_import = "cm_uniform_2d" in matplotlib.colormaps
         import numpy as np

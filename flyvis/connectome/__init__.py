@@ -34,4 +34,25 @@ __all__ = [
     "load_connectome_json",
     "register_connectome",
     "resolve_connectome_file",
+    "ConnectomeView",
+    "ReceptiveFields",
+    "ProjectiveFields",
+    "get_avgfilt_connectome",
 ]
+
+# Views with plotting methods live in flyvis.analysis.visualization (the core
+# never imports matplotlib); they are re-exported here lazily, as in flyvis.
+_VIEW_NAMES = (
+    "ConnectomeView",
+    "ReceptiveFields",
+    "ProjectiveFields",
+    "get_avgfilt_connectome",
+)
+
+
+def __getattr__(name):
+    if name in _VIEW_NAMES:
+        from flyvis.analysis.visualization import connectome_view
+
+        return getattr(connectome_view, name)
+    raise AttributeError(f"module 'flyvis.connectome' has no attribute {name!r}")

@@ -1,7 +1,9 @@
 """Animations of stimuli, responses and flow fields (matplotlib).
 
 Play them in a notebook (``animate_in_notebook``; in plain scripts the frames
-are just drawn), render stills (``plot``), or export them as GIF
+are just drawn; ``animate_in_notebook(html=True)`` returns a self-contained
+JavaScript player as ``IPython.display.HTML``, ``to_jshtml()`` its HTML
+string), render stills (``plot``), or export them as GIF
 (``save_gif``, Pillow), MP4 (``save_mp4``, needs ffmpeg) or via PNG frames
 (``to_vid``)::
 

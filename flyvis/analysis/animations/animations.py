@@ -195,18 +195,43 @@ class Animation:
             display.display(self.fig)
             self._displayed = True
 
-    def animate_in_notebook(self, frames="all", samples="all", repeat: int = 1) -> None:
+    def animate_in_notebook(
+        self,
+        frames="all",
+        samples="all",
+        repeat: int = 1,
+        html: bool = False,
+        fps: float = 10,
+        dpi: float | None = None,
+    ):
         """Plays the animation (in a notebook; in scripts it just draws the frames).
 
         With ``TESTING=true`` only the first frame of the first sample is shown,
         once. ``Ctrl-C`` stops and shows the last frame.
+
+        With ``html=True`` nothing is played; instead an ``IPython.display.HTML``
+        object holding a self-contained JavaScript player of all selected frames
+        is returned (see :meth:`to_jshtml`); it needs no live display and shows
+        as cell output in Jupyter, Colab and rendered notebooks.
 
         Args:
             frames: ``"all"`` or frame indices (intersected with the valid range
                 and sorted).
             samples: ``"all"`` or sample indices (likewise).
             repeat: Number of repetitions.
+            html: Return a JavaScript player instead of playing live.
+            fps: Frames per second of the HTML player.
+            dpi: Resolution of the HTML player's frames (default: figure dpi).
+
+        Returns:
+            None, or with ``html=True`` an ``IPython.display.HTML`` object.
+
+        Raises:
+            ValueError: If no valid frames or samples are selected.
+            ImportError: With ``html=True`` if IPython is not installed.
         """
+        if html:
+            return self.to_html(frames=frames, samples=samples, fps=fps, dpi=dpi)
         frames = _select(frames, self.frames)
         samples = _select(samples, self.n_samples)
         if not frames or not samples:
@@ -234,6 +259,70 @@ class Animation:
             # the figure was shown via IPython.display; closing it stops the
             # inline backend from showing it a second time (it stays usable).
             plt.close(self.fig)
+
+    def to_jshtml(
+        self,
+        frames="all",
+        samples="all",
+        fps: float = 10,
+        dpi: float | None = None,
+        default_mode: str = "loop",
+    ) -> str:
+        """Renders the selected frames into a self-contained HTML/JavaScript player.
+
+        Uses matplotlib's ``HTMLWriter`` (frames embedded as base64 PNGs), so it
+        works without IPython and without a display.
+
+        Args:
+            frames: ``"all"`` or frame indices.
+            samples: ``"all"`` or sample indices (frames of all samples in order).
+            fps: Frames per second.
+            dpi: Resolution (default: the figure's dpi).
+            default_mode: Player mode, ``"loop"``, ``"once"`` or ``"reflect"``.
+
+        Returns:
+            The HTML document as a string.
+
+        Raises:
+            ValueError: If no valid frames or samples are selected.
+        """
+        from matplotlib.animation import HTMLWriter
+
+        selection = list(self._iterate(frames, samples))
+        self.batch_sample = selection[0][0]
+        self._init_quiet(selection[0][1])
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "animation.html"
+            writer = HTMLWriter(fps=fps, embed_frames=True, default_mode=default_mode)
+            with writer.saving(self.fig, str(path), dpi or self.fig.dpi):
+                self._render_frames(writer, frames, samples, {})
+            return path.read_text()
+
+    def to_html(self, frames="all", samples="all", fps: float = 10, dpi=None):
+        """The :meth:`to_jshtml` player wrapped as ``IPython.display.HTML``.
+
+        Args:
+            frames: ``"all"`` or frame indices.
+            samples: ``"all"`` or sample indices.
+            fps: Frames per second.
+            dpi: Resolution (default: the figure's dpi).
+
+        Returns:
+            ``IPython.display.HTML``; displaying it needs no live figure.
+
+        Raises:
+            ImportError: If IPython is not installed (use :meth:`to_jshtml` for
+                the raw HTML string, or :meth:`save_gif`).
+        """
+        try:
+            from IPython.display import HTML
+        except ImportError as error:
+            raise ImportError(
+                "an HTML animation object needs IPython (`pip install ipython`, "
+                "included in Jupyter). Without IPython use `to_jshtml()` for the "
+                "HTML string or `save_gif(path)` for a GIF."
+            ) from error
+        return HTML(self.to_jshtml(frames=frames, samples=samples, fps=fps, dpi=dpi))
 
     def plot(self, sample: int, frame: int) -> Figure:
         """Renders a single still of ``sample`` at ``frame``.

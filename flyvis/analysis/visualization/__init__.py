@@ -11,8 +11,12 @@ no registered colormaps). The flyvis paper style is opt-in::
 
 Submodules: :mod:`~flyvis.analysis.visualization.plots`,
 :mod:`~flyvis.analysis.visualization.plt_utils`,
-:mod:`~flyvis.analysis.visualization.color_utils` and
-:mod:`~flyvis.analysis.visualization.eye_plots`.
+:mod:`~flyvis.analysis.visualization.color_utils`,
+:mod:`~flyvis.analysis.visualization.eye_plots`,
+:mod:`~flyvis.analysis.visualization.connectome_view` (``ConnectomeView``,
+``ReceptiveFields``, ``ProjectiveFields``) and
+:mod:`~flyvis.analysis.visualization.network_fig` (``WholeNetworkFigure``);
+the last two are imported on demand.
 """
 
 from flyvis.analysis.visualization import color_utils, plots, plt_utils

@@ -576,6 +576,7 @@ _WHEEL_ANCHORS = {
     "southwest": (0, 0),
     "northeast": (1, 1),
     "northwest": (0, 1),
+    "center": (0.5, 0.5),
 }
 
 
@@ -609,7 +610,7 @@ def add_colorwheel_2d(
         fig: The figure.
         axes: Axis (or list of axes) the wheel is placed relative to.
         pos: Corner: ``"southeast"``, ``"southwest"``, ``"northeast"``,
-            ``"northwest"``.
+            ``"northwest"``, or ``"center"`` (a stand-alone legend).
         radius: Diameter of the wheel as a fraction of the axes' box.
         x_offset: Horizontal shift (axes fraction).
         y_offset: Vertical shift (axes fraction).
@@ -626,6 +627,9 @@ def add_colorwheel_2d(
     Returns:
         Tuple ``(cb, cs)``: the wheel axis (label ``"cb"``) and its
         ``AxesImage``.
+
+    Raises:
+        ValueError: For an unknown ``pos``.
     """
     if axes is None:
         axes = [fig.axes[0]]
@@ -638,6 +642,10 @@ def add_colorwheel_2d(
     cmap = get_cmap(cmap)
     if norm is None:
         norm = mcolors.Normalize(vmin=-np.pi, vmax=np.pi)
+    if pos not in _WHEEL_ANCHORS:
+        raise ValueError(
+            f"unknown colour wheel position {pos!r}; valid: {', '.join(_WHEEL_ANCHORS)}"
+        )
     ax_x, ax_y = _WHEEL_ANCHORS[pos]
     bounds = [
         ax_x * (1 - radius) + x_offset,
