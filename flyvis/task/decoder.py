@@ -328,7 +328,8 @@ class DecoderGAVP(ActivityDecoder):
                 f"({expected} hexals); got output indices of shape "
                 f"{output_index.shape}."
             )
-        self._output_index_np = output_index.reshape(-1).astype(np.int64)
+        # hexal-major order (hexal, type): see forward
+        self._output_index_np = output_index.T.reshape(-1).astype(np.int64)
         self._output_index: Dict[torch.device, torch.Tensor] = {}
         self.n_output_types = output_index.shape[0]
 
@@ -394,16 +395,18 @@ class DecoderGAVP(ActivityDecoder):
         device = activity.device
         n_types, n_hex = self.n_output_types, self.n_hexals
 
-        # rectified voltages of the output types: (N * T, n_types, n_hexals)
+        # Rectified voltages of the output types, hexal-major: (N * T, n_hexals,
+        # n_types). Scattered into (N * T, H * W, n_types) storage, this is the
+        # (N * T, n_types, H, W) map in channels-last memory layout, for which
+        # CPU convolutions (forward and backward) run about 2x faster than for
+        # the default layout. Cells outside the lattice stay 0.
         x = activity.index_select(-1, self._output_nodes(device))
-        x = F.relu(x).reshape(n_samples * n_frames, n_types, n_hex)
-
-        # scatter hexals to the (H, W) map storage; cells outside stay 0
+        x = F.relu(x).reshape(n_samples * n_frames, n_hex, n_types)
         map_index = self.map_index(device)
-        x = x.new_zeros(n_samples * n_frames, n_types, self.H * self.W).index_copy(
-            -1, map_index, x
+        x = x.new_zeros(n_samples * n_frames, self.H * self.W, n_types).index_copy(
+            1, map_index, x
         )
-        x = x.view(n_samples * n_frames, n_types, self.H, self.W)
+        x = x.view(n_samples * n_frames, self.H, self.W, n_types).permute(0, 3, 1, 2)
 
         out = self.decoder(self.base(x))
         if self.normalize_last:
@@ -411,8 +414,10 @@ class DecoderGAVP(ActivityDecoder):
             out = out[:, :oc] / (F.softplus(out[:, oc:]) + 1)
 
         # gather the hexals back: (N, T, out_channels, n_hexals)
-        out = out.reshape(n_samples * n_frames, self.out_channels, self.H * self.W)
-        out = out.index_select(-1, map_index)
+        out = out.permute(0, 2, 3, 1).reshape(
+            n_samples * n_frames, self.H * self.W, self.out_channels
+        )
+        out = out.index_select(1, map_index).transpose(1, 2)
         out = out.reshape(n_samples, n_frames, self.out_channels, n_hex)
 
         if self.n_out_features:
