@@ -1,0 +1,163 @@
+"""Scoring networks against known ON/OFF polarity and direction selectivity.
+
+A validation report compares the flash response indices (FRI) of the 32
+cell types with known polarity and the direction selectivity indices (DSI)
+of the 18 types with known direction selectivity
+(:mod:`flyvis.analysis.reference_tables`) with the literature, per network:
+
+* ``polarity_accuracy``: fraction of known types whose FRI sign matches.
+* ``fri_correlation``: Pearson correlation of FRIs and the ±1 polarities.
+* ``ds_accuracy``: fraction of the 18 types classified correctly as
+  direction selective (max DSI over contrasts > ``dsi_threshold``) or not.
+* ``dsi_correlation``: Pearson correlation of max DSIs with 1 (T4/T5) / 0.
+
+The task-loss validation of checkpoints (``validate``) lives with the solver.
+Source: Lappalainen et al., Nature 2024 (Fig. 2, Extended Data Fig. 3).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import numpy as np
+import xarray as xr
+
+from flyvis.analysis import reference_tables
+from flyvis.analysis.flash_responses import fri_correlation_to_known
+from flyvis.analysis.moving_bar_responses import dsi_correlation_to_known
+
+__all__ = ["polarity_accuracy", "ds_accuracy", "validation_report", "validate_models"]
+
+
+def _types(da: xr.DataArray):
+    return [str(t) for t in da["cell_type"].values]
+
+
+def polarity_accuracy(fris: xr.DataArray) -> xr.DataArray:
+    """Fraction of known-polarity types whose FRI has the known sign.
+
+    Args:
+        fris: ``flash_response_index`` output (``cell_type`` along ``neuron``).
+
+    Returns:
+        DataArray ``(network_id,)`` in 0 ... 1.
+
+    Raises:
+        ValueError: If no type with known polarity is present.
+    """
+    types = _types(fris)
+    known = [i for i, t in enumerate(types) if reference_tables.polarity.get(t, 0) != 0]
+    if not known:
+        raise ValueError("none of the cell types in fris has a known polarity.")
+    values = fris.isel(neuron=known)
+    if "sample" in values.dims:
+        values = values.isel(sample=0, drop=True)
+    expected = xr.DataArray(
+        [reference_tables.polarity[types[i]] for i in known], dims=["neuron"]
+    )
+    values = values.drop_vars([c for c in values.coords if "neuron" in values[c].dims])
+    return (np.sign(values) == expected).mean("neuron").rename("polarity_accuracy")
+
+
+def ds_accuracy(dsis: xr.DataArray, dsi_threshold: float = 0.2) -> xr.DataArray:
+    """Fraction of the 18 known types correctly called direction selective or not.
+
+    Args:
+        dsis: ``direction_selectivity_index`` output ``(network_id, neuron,
+            intensity)``.
+        dsi_threshold: A type counts as direction selective if its max DSI
+            over contrasts exceeds this.
+
+    Returns:
+        DataArray ``(network_id,)`` in 0 ... 1.
+
+    Raises:
+        ValueError: If no known type is present or the threshold is not in (0, 1).
+    """
+    if not 0 < dsi_threshold < 1:
+        raise ValueError(f"dsi_threshold must lie in (0, 1), got {dsi_threshold}.")
+    types = _types(dsis)
+    known = [i for i, t in enumerate(types) if t in reference_tables.known_dsi_types]
+    if not known:
+        raise ValueError("none of the known direction-selectivity types is present.")
+    values = dsis.isel(neuron=known)
+    if "intensity" in values.dims:
+        values = values.max("intensity")
+    expected = xr.DataArray(
+        [types[i] in reference_tables.motion_tuning for i in known], dims=["neuron"]
+    )
+    values = values.drop_vars([c for c in values.coords if "neuron" in values[c].dims])
+    return ((values > dsi_threshold) == expected).mean("neuron").rename("ds_accuracy")
+
+
+def validation_report(
+    fris: Optional[xr.DataArray] = None,
+    dsis: Optional[xr.DataArray] = None,
+    dsi_threshold: float = 0.2,
+) -> xr.Dataset:
+    """Per-network scores against the reference tables.
+
+    Args:
+        fris: Flash response indices (or None to skip polarity scores).
+        dsis: Direction selectivity indices (or None to skip DS scores).
+        dsi_threshold: See :func:`ds_accuracy`.
+
+    Returns:
+        Dataset over ``network_id`` with ``polarity_accuracy``,
+        ``fri_correlation`` (if ``fris``) and ``ds_accuracy``,
+        ``dsi_correlation`` (if ``dsis``); ``attrs`` hold the numbers of
+        known types used.
+
+    Raises:
+        ValueError: If neither input is given.
+    """
+    if fris is None and dsis is None:
+        raise ValueError("give fris and/or dsis to validate.")
+    variables, attrs = {}, {}
+    if fris is not None:
+        variables["polarity_accuracy"] = polarity_accuracy(fris)
+        variables["fri_correlation"] = fri_correlation_to_known(fris)
+        attrs["n_known_polarity"] = int(
+            sum(reference_tables.polarity.get(t, 0) != 0 for t in _types(fris))
+        )
+    if dsis is not None:
+        variables["ds_accuracy"] = ds_accuracy(dsis, dsi_threshold)
+        variables["dsi_correlation"] = dsi_correlation_to_known(dsis)
+        attrs["n_known_ds"] = int(
+            sum(t in reference_tables.known_dsi_types for t in _types(dsis))
+        )
+        attrs["dsi_threshold"] = dsi_threshold
+    return xr.Dataset(variables, attrs=attrs)
+
+
+def validate_models(
+    network_view_or_ensemble: Any,
+    radius: float = -1,
+    dsi_threshold: float = 0.2,
+    flash_kwargs: Optional[dict] = None,
+    edge_kwargs: Optional[dict] = None,
+) -> xr.Dataset:
+    """Simulates flashes and moving edges (cached) and returns the validation report.
+
+    Args:
+        network_view_or_ensemble: NetworkView or ensemble.
+        radius: Flash radius for the FRI (-1 = full field).
+        dsi_threshold: See :func:`ds_accuracy`.
+        flash_kwargs: Extra arguments of ``flash_responses``.
+        edge_kwargs: Extra arguments of ``moving_edge_responses``.
+
+    Returns:
+        The :func:`validation_report` Dataset.
+    """
+    from flyvis.analysis.flash_responses import flash_response_index
+    from flyvis.analysis.moving_bar_responses import direction_selectivity_index
+    from flyvis.analysis.stimulus_responses import flash_responses, moving_edge_responses
+
+    flashes = flash_responses(network_view_or_ensemble, **(flash_kwargs or {}))
+    edges = moving_edge_responses(network_view_or_ensemble, **(edge_kwargs or {}))
+    report = validation_report(
+        flash_response_index(flashes, radius=radius),
+        direction_selectivity_index(edges),
+        dsi_threshold,
+    )
+    return report.assign_coords(network_name=flashes["network_name"])
