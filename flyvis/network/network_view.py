@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Mapping, Optional, Union
 
 import torch
-from datamate import Namespace
+from datamate import Directory, Namespace
 
 from flyvis.network.directories import NetworkDir, get_results_dir
 from flyvis.utils.chkpt_utils import (
@@ -34,7 +34,7 @@ from flyvis.utils.chkpt_utils import (
     resolve_checkpoints,
 )
 
-__all__ = ["NetworkView", "CheckpointedNetwork"]
+__all__ = ["NetworkView", "CheckpointedNetwork", "check_state_shapes"]
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +62,76 @@ def _make_hashable(obj: Any) -> Any:
     if isinstance(obj, Path):
         return str(obj)
     return obj
+
+
+def check_state_shapes(
+    network: torch.nn.Module, state: Mapping[str, Any], name: str = ""
+) -> None:
+    """Checks that a checkpoint's network state fits a network's parameter shapes.
+
+    Args:
+        network: The network module.
+        state: A checkpoint dict (with a ``"network"`` entry) or a state dict.
+        name: Model name used in the message.
+
+    Raises:
+        ValueError: Naming the first mismatching parameter, the shape stored in
+            the checkpoint and the shape the network expects (typically a
+            checkpoint trained on a different connectome or config), or the
+            missing/unexpected keys.
+    """
+    state = state.get("network", state) if isinstance(state, Mapping) else state
+    expected = {k: tuple(v.shape) for k, v in network.state_dict().items()}
+    where = f" of {name}" if name else ""
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected]
+    if missing or unexpected:
+        raise ValueError(
+            f"checkpoint{where} does not match the network: missing parameters "
+            f"{missing}, unexpected parameters {unexpected}."
+        )
+    for key, shape in expected.items():
+        stored = tuple(torch.as_tensor(state[key]).shape)
+        if stored != shape:
+            raise ValueError(
+                f"checkpoint{where}: parameter {key!r} has shape {stored} in the "
+                f"checkpoint but {shape} in the network; the checkpoint belongs to a "
+                "different connectome or network config."
+            )
+
+
+def _response_forwarder(method: str, module: str = "flyvis.analysis.stimulus_responses"):
+    """A method forwarding ``self`` and its arguments to ``module.method``."""
+
+    def forward(self, *args, **kwargs):
+        import importlib
+
+        function = getattr(importlib.import_module(module), method, None)
+        if function is None:
+            raise NotImplementedError(f"{module}.{method} is not available yet.")
+        return function(self, *args, **kwargs)
+
+    forward.__name__ = forward.__qualname__ = method
+    forward.__doc__ = (
+        f"Responses computed by :func:`{module}.{method}` for this view.\n\n"
+        f"Args:\n    *args: Passed to ``{method}`` after ``self``.\n"
+        f"    **kwargs: Passed to ``{method}``.\n\n"
+        f"Returns:\n    What ``{module}.{method}`` returns (an ``xarray`` "
+        "dataset of stimuli and responses)."
+    )
+    return forward
+
+
+RESPONSE_METHODS = (
+    "flash_responses",
+    "moving_edge_responses",
+    "moving_edge_currents",
+    "moving_bar_responses",
+    "naturalistic_stimuli_responses",
+    "central_impulses_responses",
+    "spatial_impulses_responses",
+    "optimal_stimulus_responses",
+)
 
 
 @dataclass
@@ -244,7 +314,8 @@ class NetworkView:
             self._connectome = self.connectome_getter(
                 self.config.network.connectome.to_dict()
             )
-            self._connectome = getattr(self._connectome, "dir", self._connectome)
+            if not isinstance(self._connectome, Directory):  # a ConnectomeView
+                self._connectome = getattr(self._connectome, "dir", self._connectome)
         return self._connectome
 
     @property
@@ -331,7 +402,16 @@ class NetworkView:
         handle = self.network(checkpoint, network=network, lazy=True)
         handle.init(eval=True)
         if handle.checkpoint is not None:
-            handle.recover()
+            try:
+                handle.recover()
+            except RuntimeError as error:
+                # load_state_dict: size mismatch / missing keys -> a clear message
+                state = load_checkpoint(handle.checkpoint, map_location="cpu")
+                check_state_shapes(handle.network, state, self.name)
+                raise ValueError(
+                    f"could not load checkpoint {handle.checkpoint} of {self.name}: "
+                    f"{error}"
+                ) from error
         self._network = handle.network
         return self._network
 
@@ -354,6 +434,7 @@ class NetworkView:
         key = str(path)
         if decoder is None and key in self._decoders:
             return self._decoders[key]
+        owned = decoder is None
         if decoder is None:
             from flyvis.task.tasks import init_decoder
 
@@ -364,8 +445,40 @@ class NetworkView:
             recover_decoder(decoder, state, strict=True)
         for module in decoder.values():
             module.eval()
-        self._decoders[key] = decoder
+        if owned:  # a passed-in (shared, reused) decoder is not cached
+            self._decoders[key] = decoder
         return decoder
+
+    @property
+    def memory(self) -> Any:
+        """``joblib.Memory`` disk cache at ``<dir>/__cache__`` (created on first use).
+
+        Uses the ``"xarray_dataset_h5"`` store backend when one is registered,
+        else joblib's default backend. Nothing is created before it is accessed.
+        """
+        if getattr(self, "_memory", None) is None:
+            import joblib
+            from joblib.memory import _STORE_BACKENDS
+
+            backend = (
+                "xarray_dataset_h5" if "xarray_dataset_h5" in _STORE_BACKENDS else "local"
+            )
+            self._memory = joblib.Memory(
+                location=self.dir.path / "__cache__", backend=backend, verbose=0
+            )
+        return self._memory
+
+    @property
+    def cell_types(self) -> list:
+        """The connectome's unique cell types (``str``), in connectome order."""
+        from flyvis.utils.nodes_edges_utils import _to_str_list
+
+        return _to_str_list(self.connectome.unique_cell_types)
+
+    def _clear_memory(self) -> None:
+        """Clears the joblib disk cache of this model."""
+        if (self.dir.path / "__cache__").exists():
+            self.memory.clear(warn=False)
 
     def _clear_cache(self) -> None:
         """Empties the in-memory cache."""
@@ -374,3 +487,8 @@ class NetworkView:
 
     def __repr__(self) -> str:
         return f"NetworkView({self.name!r}, path={str(self.dir.path)!r})"
+
+
+for _method in RESPONSE_METHODS:
+    setattr(NetworkView, _method, _response_forwarder(_method))
+del _method
