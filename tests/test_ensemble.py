@@ -318,7 +318,14 @@ def test_cluster_indices_from_stored_clustering(copy_dir):
     np.testing.assert_array_equal(indices[0], [1, 2])
     np.testing.assert_array_equal(indices[1], [0])
     assert ensemble[indices[0]].names == ["flow/0000/001", "flow/0000/002"]
+    # a model masked out of the embedding carries INVALID_INT and is omitted
+    embedding.mask = np.array([True, False, True])
+    clustering.labels = np.array([0, -99999, 1])
+    (folder / "T4c.pickle").write_bytes(pickle.dumps(clustering))
+    indices = Ensemble(copy_dir).cluster_indices("T4c")
+    assert {k: list(v) for k, v in indices.items()} == {0: [2], 1: [0]}
     embedding.mask = np.array([True, False, True, True])
+    clustering.labels = np.array([0, 1, 1, 1])
     (folder / "T4c.pickle").write_bytes(pickle.dumps(clustering))
     with pytest.raises(ValueError, match="does not match ensemble"):
         ensemble.cluster_indices("T4c")

@@ -369,18 +369,18 @@ class AnalysisMixin:
                 number of clustered models differs from the embedding mask or
                 exceeds the ensemble size; or an unknown cell type.
         """
+        from flyvis.analysis.clustering import get_cluster_to_indices
+
         clustering = self.clustering(cell_type)
         labels = np.asarray(clustering.labels).reshape(-1)
         embedding = getattr(clustering, "embedding", None)
         mask = getattr(embedding, "mask", None)
         mask = np.ones(len(labels), bool) if mask is None else np.asarray(mask, bool)
-        if int(mask.sum()) != len(labels) or len(mask) > len(self):
+        # one label per clustered model (masked-out models carry INVALID_INT)
+        if len(mask) != len(labels) or len(mask) > len(self):
             raise ValueError("stored clustering does not match ensemble")
-        positions = np.arange(len(mask))[mask]
-        errors = self.min_validation_losses()[positions]
-        unique = np.unique(labels)
-        order = sorted(unique, key=lambda label: np.nanmean(errors[labels == label]))
-        return {new: np.sort(positions[labels == old]) for new, old in enumerate(order)}
+        errors = self.min_validation_losses()[: len(mask)]
+        return get_cluster_to_indices(mask, labels, errors)
 
     def responses_norm(
         self, rectified: bool = False, force_recompute: bool = False, store: bool = True
