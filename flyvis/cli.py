@@ -2,7 +2,11 @@
 
 Commands::
 
+    flyvis train --ensemble_id 0001 --task_name flow --start 0 --end 2 [overrides]
     flyvis train-single task_name=flow ensemble_and_network_id=0045/000 [overrides]
+    flyvis validate|record --ensemble_id 0001 --task_name flow --start 0 --end 2
+    flyvis val-single|synthetic-recordings-single task_name=flow ensemble_and_network_id=0001/000
+    flyvis download-pretrained
     flyvis init-config [--output-dir DIR] [--config-groups GROUP ...]
     flyvis --help
 
@@ -14,9 +18,10 @@ continues from the last checkpoint. Heavy modules (torch, the network) are
 imported inside the commands, so ``flyvis --help`` is fast.
 
 Differences to flyvis 1.2.0: commands run in-process (no sub-processes);
-only ``train-single`` and ``init-config`` are provided here; ``flyvis --help``
-returns 0 (1.2.0 returned 1); ``resume=true`` does not write an extra
-checkpoint before continuing.
+one command per call (1.2.0 chained several); ensembles are launched through
+submitit (:mod:`flyvis.utils.compute_cloud_utils`); ``flyvis --help`` returns 0
+(1.2.0 returned 1); ``resume=true`` does not write an extra checkpoint before
+continuing and accepts a changed ``task.n_iters``.
 """
 
 from __future__ import annotations
@@ -51,7 +56,9 @@ overrides (Hydra syntax, see `flyvis train-single --cfg` for all keys):
   task.n_iters=1000             number of training iterations
   network.connectome.extent=8   smaller network (also sets the photo-flow eye)
   description='my run'          free text stored with the network
-  resume=true                   continue from the last checkpoint
+  resume=true                   continue from the last checkpoint (records written
+                                after it by a killed run are dropped); may be combined
+                                with a new task.n_iters=N, other changes are an error
   overfit=true                  train on one sequence without augmentation
   delete_if_exists=true         start over if the directory exists
   train=false checkpoint_only=true   only evaluate and write a checkpoint
@@ -161,10 +168,16 @@ def train_single(argv: Sequence[str] = ()) -> int:
             + " (e.g. task_name=flow ensemble_and_network_id=0045/000)"
         )
 
+    from flyvis.network.directories import get_results_dir
     from flyvis.solver import MultiTaskSolver
+    from flyvis.solver.resume import prepare_resume, repair_history
 
     resume = _truthy(config.resume)
     stored = {key: config[key] for key in STORED_KEYS}
+    if resume:
+        changed = prepare_resume(Path(get_results_dir()) / config.network_name, stored)
+        if changed:
+            print(f"Resuming with changed {', '.join(changed)}.")
     solver = MultiTaskSolver(
         config=stored,
         delete_if_exists=False if resume else _truthy(config.delete_if_exists),
@@ -173,9 +186,16 @@ def train_single(argv: Sequence[str] = ()) -> int:
     print(f"Results directory: {solver.path}")
     if _truthy(config.save_environment):
         _save_environment(solver.path)
-    if resume:
+    initial_checkpoint = True
+    if resume and solver.checkpoints:
         solver.recover(checkpoint=-1)
+        repair_history(solver.path, solver.iteration, solver._curr_chkpt_ind)
+        initial_checkpoint = False
         print(f"Resumed at iteration {solver.iteration}.")
+    elif resume:
+        # nothing to resume from (killed before the first checkpoint): start over
+        repair_history(solver.path, 0, -1)
+        print("No checkpoint to resume from; training from the start.")
 
     before = solver.evaluate()
     print(f"Validation EPE before training: {_format_epe(before)}")
@@ -183,7 +203,7 @@ def train_single(argv: Sequence[str] = ()) -> int:
     if _truthy(config.train):
         solver.train(
             overfit=_truthy(config.overfit),
-            initial_checkpoint=not resume,
+            initial_checkpoint=initial_checkpoint,
             progress=not args.no_progress,
         )
         trained = True
@@ -290,9 +310,25 @@ Single values need no file: `task.n_iters=1000`.
 
 #: Command name -> function(argv) -> exit status.
 COMMANDS: Dict[str, Callable[[Sequence[str]], int]] = {
+    "train": lambda argv: _launch_command("train", argv),
     "train-single": train_single,
+    "validate": lambda argv: _launch_command("validate", argv),
+    "val-single": lambda argv: _launch_command("val_single", argv),
+    "record": lambda argv: _launch_command("record", argv),
+    "synthetic-recordings-single": lambda argv: _launch_command(
+        "synthetic_recordings_single", argv
+    ),
+    "download-pretrained": lambda argv: _launch_command("download_pretrained", argv),
     "init-config": init_config,
 }
+
+
+def _launch_command(name: str, argv: Sequence[str]) -> int:
+    """Runs a command of :mod:`flyvis.launch` (imported on use, keeps --help fast)."""
+    from flyvis import launch
+
+    return getattr(launch, name)(argv)
+
 
 _HELP = """\
 usage: flyvis <command> [arguments]
@@ -300,8 +336,18 @@ usage: flyvis <command> [arguments]
 Connectome-constrained models of the fly visual system.
 
 commands:
+  train          train models --start..--end of an ensemble, one job each (local
+                 processes or --launcher slurm), e.g. --ensemble_id 0001
+                 --task_name flow --start 0 --end 2 task=photoflow task.n_iters=1000
   train-single   train one network (Hydra overrides, e.g. task_name=flow
                  ensemble_and_network_id=0045/000 task=photoflow task.n_iters=1000)
+  validate       val-single for every model of a range (one job each)
+  val-single     evaluate every checkpoint of one model (validation/<fn>.h5)
+  record         synthetic-recordings-single for every model of a range
+  synthetic-recordings-single
+                 record one model's central-cell responses (recordings/)
+  download-pretrained
+                 download the pretrained ensemble (needs network access)
   init-config    copy the default training config for customisation
 
 `flyvis <command> --help` describes a command.

@@ -14,23 +14,8 @@ Minimal use::
     solver = MultiTaskSolver(config=config)
     solver.train()
 
-Differences to flyvis 1.2.0 (deliberate, see the method docstrings):
-
-* ``train`` performs exactly ``task.n_iters`` iterations (flyvis completes the
-  last epoch and overshoots, e.g. 250 008 instead of 250 000); the last epoch
-  is truncated. NaN/inf losses or activities are detected at every iteration.
-* ``recover`` implements the intended behaviour (it raised ``TypeError`` in
-  1.2.0) and restores the penalty optimisers from the keys checkpoints hold;
-  it sets ``iteration`` to the number of completed iterations (the stored
-  value + 1, as checkpoints store ``iteration - 1``).
-* checkpoints are written atomically; ``validation/epe.h5`` (and the same in
-  the other test folders) is written at every checkpoint, so the default
-  ``NetworkView`` checkpoint selection (``loss_file_name="epe"``) works
-  without a separate validation run.
-* training losses are appended to ``loss.h5`` etc. at each checkpoint, so a
-  resumed run continues the curves instead of overwriting them.
-* ``HyperParamScheduler.steponential_inv`` works (it raised
-  ``ZeroDivisionError``), see its docstring.
+Differences to flyvis 1.2.0 (checkpoint RNG states, exact ``n_iters``, atomic
+checkpoints, working ``recover``): see docs/training.md.
 """
 
 from __future__ import annotations
@@ -49,6 +34,7 @@ from torch import nn
 
 from flyvis.network.directories import NetworkDir
 from flyvis.solver.penalty import Penalty
+from flyvis.solver.resume import rng_state, set_rng_state
 from flyvis.solver.scheduler import HyperParamScheduler
 from flyvis.solver.utils import _asdict, get_optimizer_class
 from flyvis.utils.chkpt_utils import (
@@ -338,6 +324,9 @@ class MultiTaskSolver:
             return
         if initial_checkpoint:
             self.checkpoint()
+        if getattr(self, "_resume_rng", None) is not None:
+            set_rng_state(self, self._resume_rng)
+            self._resume_rng = None
 
         loader = self.task.overfit_data if overfit else self.task.train_data
         if len(loader) == 0:
@@ -346,6 +335,7 @@ class MultiTaskSolver:
                 f"sequences for batch size {self.task.batch_size}"
             )
         n_epochs = math.ceil((n_iters - self.iteration) / len(loader))
+        first_epoch = self.iteration // len(loader)  # resumed runs keep the numbering
         chkpt_every_epoch = int(self.config.scheduler.get("chkpt_every_epoch", 300) or 1)
         t_pre = self.config.get("t_pre_train", 0.5)
         start_time = time.time()
@@ -364,7 +354,7 @@ class MultiTaskSolver:
         )
         try:
             with self.task.dataset.augmentation(not overfit):
-                for epoch in range(n_epochs):
+                for epoch in range(first_epoch, first_epoch + n_epochs):
                     steady = {}
                     for data in loader:
                         if self.iteration >= n_iters:
@@ -375,7 +365,10 @@ class MultiTaskSolver:
                             steady[batch_size] = self._steady_state(t_pre, batch_size)
                         self.optimizer.zero_grad()
                         activity = self._simulate(data["lum"], steady[batch_size])
-                        kwargs = data.get("loss_kwargs", {}) or {}
+                        kwargs = {
+                            "lum": data["lum"],
+                            **(data.get("loss_kwargs", {}) or {}),
+                        }
                         losses = {
                             task: self.task.loss(
                                 self.decoder[task](activity), data[task], task, **kwargs
@@ -406,7 +399,9 @@ class MultiTaskSolver:
                         bar.set_postfix(loss=f"{loss_value:.4g}", epoch=epoch)
                         del activity, loss, losses
 
-                    last = epoch + 1 == n_epochs or self.iteration >= n_iters
+                    last = (
+                        epoch + 1 == first_epoch + n_epochs or self.iteration >= n_iters
+                    )
                     if not last and self.scheduler is not None:
                         self.scheduler(self.iteration)
                     if epoch % chkpt_every_epoch == 0 or last:
@@ -452,6 +447,7 @@ class MultiTaskSolver:
         }
         if self.penalty is not None:
             chkpt.update(self.penalty._chkpt())
+        chkpt["rng"] = rng_state(self)
         save_checkpoint(chkpt, self.checkpoint_path / f"chkpt_{self._last_chkpt_ind:05}")
         self.checkpoints = resolve_checkpoints(self.dir).indices
 
@@ -487,7 +483,7 @@ class MultiTaskSolver:
                     if batch_size not in steady:
                         steady[batch_size] = self._steady_state(t_pre, batch_size)
                     activity = self._simulate(data["lum"], steady[batch_size])
-                    kwargs = data.get("loss_kwargs", {}) or {}
+                    kwargs = {"lum": data["lum"], **(data.get("loss_kwargs", {}) or {})}
                     for task in self.tasks:
                         y = self.decoder[task](activity)
                         target = data[task]
@@ -630,6 +626,10 @@ class MultiTaskSolver:
             recover_optimizer(self.optimizer, state)
         if penalty and self.penalty is not None:
             recover_penalty_optimizers(self.penalty.optimizers, state)
+        if optimizer and self.optimizer is not None:
+            # resuming: train() restores the random states of the checkpoint, so
+            # evaluations in between do not change the draws of the training
+            self._resume_rng = state.get("rng")
         if self.scheduler is not None:
             self.scheduler(self.iteration)
         logger.info(
