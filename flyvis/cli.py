@@ -56,6 +56,7 @@ overrides (Hydra syntax, see `flyvis train-single --cfg` for all keys):
   task.n_iters=1000             number of training iterations
   network.connectome.extent=8   smaller network (also sets the photo-flow eye)
   description='my run'          free text stored with the network
+  seed=7                        seed of decoder init and data order (default: from the name)
   resume=true                   continue from the last checkpoint (records written
                                 after it by a killed run are dropped); may be combined
                                 with a new task.n_iters=N, other changes are an error
@@ -178,6 +179,8 @@ def train_single(argv: Sequence[str] = ()) -> int:
         changed = prepare_resume(Path(get_results_dir()) / config.network_name, stored)
         if changed:
             print(f"Resuming with changed {', '.join(changed)}.")
+    seed = _seed_everything(config.get("seed", None), str(config.network_name))
+    print(f"Seed: {seed}")
     solver = MultiTaskSolver(
         config=stored,
         delete_if_exists=False if resume else _truthy(config.delete_if_exists),
@@ -214,6 +217,27 @@ def train_single(argv: Sequence[str] = ()) -> int:
         print(f"Validation EPE after training:  {_format_epe(after)}")
     print(f"Trained {solver.iteration} iterations; results in {solver.path}")
     return 0
+
+
+def _seed_everything(seed, network_name: str) -> int:
+    """Seeds torch, numpy and random; ``None`` derives the seed from the name.
+
+    Without this every model of an ensemble would start from torch's fixed
+    default seed, with identical decoder weights and data order.
+    """
+    import random
+    import zlib
+
+    import numpy as np
+    import torch
+
+    if seed is None or (isinstance(seed, str) and seed.lower() in {"null", "none", ""}):
+        seed = zlib.crc32(network_name.encode())
+    seed = int(seed)
+    torch.manual_seed(seed)
+    np.random.seed(seed % 2**32)
+    random.seed(seed)
+    return seed
 
 
 def init_config(argv: Sequence[str] = ()) -> int:

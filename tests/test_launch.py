@@ -81,6 +81,15 @@ def test_resubmit_failed_validate_and_record(results, flyvis_root, capsys):
     edir = results / "flow" / "0002"
     assert ccu.incomplete_models("flow", 2, 0, 2) == []
     assert ccu.incomplete_models("flow", 2, 0, 2, ["task.n_iters=4"]) == [0, 1]
+    # each model gets its own seed (from its name): dropout masks and data order
+    # differ, so the trained models differ (their initial parameters are equal)
+    import torch
+
+    def trained(model):
+        path = sorted((edir / model / "chkpts").iterdir())[-1]
+        return torch.load(path, weights_only=False)["network"]["nodes_bias"]
+
+    assert not torch.equal(trained("000"), trained("001"))
     capsys.readouterr()
     assert (
         main(
