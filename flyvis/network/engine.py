@@ -30,7 +30,7 @@ from typing import List, Tuple
 
 import torch
 
-__all__ = ["SynapticEngine", "SynapseOperator", "ENGINES", "sddmm"]
+__all__ = ["SynapticEngine", "SynapseOperator", "ENGINES", "sddmm", "sddmm_stacked"]
 
 #: Valid engine names.
 ENGINES = ("sparse", "reference")
@@ -68,15 +68,30 @@ def sddmm(matrix: torch.Tensor, adjoints: List[torch.Tensor], inputs: List[torch
     """
     if not adjoints:
         return torch.zeros_like(matrix.values())
-    g = torch.cat(adjoints, 0)  # (K, N)
-    r = torch.cat(inputs, 0)  # (K, N)
+    return sddmm_stacked(matrix, torch.cat(adjoints, 0), torch.cat(inputs, 0))
+
+
+def sddmm_stacked(matrix: torch.Tensor, adjoint: torch.Tensor, inputs: torch.Tensor):
+    """:func:`sddmm` for steps stacked along the first axis.
+
+    Args:
+        matrix: CSR matrix ``(n_nodes, n_nodes)`` (rows = targets).
+        adjoint: Gradients of the synaptic input ``(K, n_nodes)`` (K = steps x
+            samples, any order).
+        inputs: Presynaptic activations ``(K, n_nodes)`` in the same order.
+
+    Returns:
+        ``sum_k adjoint[k, target(e)] * inputs[k, source(e)]`` for every stored
+        value, in CSR order ``(n_edges,)``.
+    """
     pattern = _csr(
         matrix.crow_indices(),
         matrix.col_indices(),
         torch.zeros_like(matrix.values()),
         matrix.shape,
     )
-    return torch.sparse.sampled_addmm(pattern, g.t().contiguous(), r, beta=0.0).values()
+    # the transposed view is used as is (no copy; as fast as a contiguous one)
+    return torch.sparse.sampled_addmm(pattern, adjoint.t(), inputs, beta=0.0).values()
 
 
 class _WeightToken(torch.autograd.Function):

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import torch
 
-from flyvis.network.engine import SynapseOperator, sddmm
+from flyvis.network.engine import SynapseOperator, sddmm_stacked
 
 __all__ = ["fused_euler"]
 
@@ -59,7 +59,8 @@ class _FusedEuler(torch.autograd.Function):
         grad_bias = torch.zeros_like(rate) if needs_bias else None
         grad_rate = torch.zeros_like(rate) if needs_rate else None
         grad_x = torch.zeros_like(out) if needs_x else None
-        adjoints, inputs = [], []
+        # dL/ds_t of every step, stacked like the output: (batch, frames, nodes)
+        adjoint = torch.empty_like(out) if needs_values else None
         for t in range(n_frames - 1, -1, -1):
             lam = lam + grad_out[:, t]  # dL/dV_t+1
             g = lam * rate  # dL/dD_t = dL/ds_t = dL/dx_t = dL/db (per sample)
@@ -69,13 +70,21 @@ class _FusedEuler(torch.autograd.Function):
                 grad_rate += (lam * drive[:, t]).sum(0)
             if needs_x:
                 grad_x[:, t] = g
-            v = out[:, t - 1] if t > 0 else v0
             if needs_values:
-                adjoints.append(g)
-                inputs.append(torch.relu(v))
+                adjoint[:, t] = g
+            v = out[:, t - 1] if t > 0 else v0
             grad_r = torch.mm(operator.matrix_t, g.t().contiguous()).t()
             lam = lam * (1 - rate) + grad_r * (v > 0)
-        grad_values = sddmm(operator.matrix, adjoints, inputs) if needs_values else None
+        grad_values = None
+        if needs_values:
+            # presynaptic activations r_t = relu(V_t): V_0 = v0, V_t = out[:, t - 1]
+            inputs = torch.cat([v0.unsqueeze(1), out[:, :-1]], 1).relu_()
+            grad_values = sddmm_stacked(
+                operator.matrix,
+                adjoint.view(-1, n_nodes),
+                inputs.view(-1, n_nodes),
+            )
+            del adjoint, inputs
         return (
             (lam if needs_v0 else None),
             grad_bias,
