@@ -7,6 +7,7 @@ Commands::
     flyvis validate|record --ensemble_id 0001 --task_name flow --start 0 --end 2
     flyvis val-single|synthetic-recordings-single task_name=flow ensemble_and_network_id=0001/000
     flyvis download-pretrained
+    flyvis ensemble-analysis|responses-norm task_name=flow ensemble_id=0001
     flyvis init-config [--output-dir DIR] [--config-groups GROUP ...]
     flyvis --help
 
@@ -332,6 +333,12 @@ Single values need no file: `task.n_iters=1000`.
 """
 
 
+def _analysis_command(name: str, argv: Sequence[str]) -> int:
+    from flyvis.analysis import commands
+
+    return getattr(commands, name)(argv)
+
+
 #: Command name -> function(argv) -> exit status.
 COMMANDS: Dict[str, Callable[[Sequence[str]], int]] = {
     "train": lambda argv: _launch_command("train", argv),
@@ -343,6 +350,8 @@ COMMANDS: Dict[str, Callable[[Sequence[str]], int]] = {
         "synthetic_recordings_single", argv
     ),
     "download-pretrained": lambda argv: _launch_command("download_pretrained", argv),
+    "ensemble-analysis": lambda argv: _analysis_command("ensemble_analysis", argv),
+    "responses-norm": lambda argv: _analysis_command("responses_norm", argv),
     "init-config": init_config,
 }
 
@@ -372,6 +381,10 @@ commands:
                  record one model's central-cell responses (recordings/)
   download-pretrained
                  download the pretrained ensemble (needs network access)
+  ensemble-analysis
+                 cluster an ensemble's models per cell type (UMAP + Gaussian
+                 mixture), stored in <ensemble>/umap_and_clustering/
+  responses-norm store the ensemble's response normalisation constants
   init-config    copy the default training config for customisation
 
 `flyvis <command> --help` describes a command.
