@@ -17,6 +17,7 @@ __all__ = [
     "flash_response_index",
     "fri_correlation_to_known",
     "pearson_along",
+    "plot_fris",
 ]
 
 
@@ -148,3 +149,19 @@ def fri_correlation_to_known(
 
 def _neuron_coords(da: xr.DataArray):
     return [c for c in da.coords if "neuron" in da[c].dims]
+
+
+def plot_fris(fris, cell_types, **kwargs):
+    """FRI violins per cell type (see :func:`flyvis.analysis.visualization.tuning_plots.plot_fris`).
+
+    Args:
+        fris: FRIs ``(n_types, n_groups, n_models)`` or ``(n_models, ..., n_types)``.
+        cell_types: The cell types.
+        **kwargs: Passed on (``scatter_best_index``, ``known_first``, ...).
+
+    Returns:
+        ``(fig, ax)``.
+    """
+    from flyvis.analysis.visualization.tuning_plots import plot_fris as _plot
+
+    return _plot(fris, cell_types, **kwargs)

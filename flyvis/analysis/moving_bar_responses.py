@@ -33,6 +33,11 @@ __all__ = [
     "simple_angle_distance",
     "angular_distances",
     "angular_distance_to_known",
+    "plot_angular_tuning",
+    "plot_T4_tuning",
+    "plot_T5_tuning",
+    "dsi_violins",
+    "dsi_violins_on_and_off",
 ]
 
 LED_WIDTH = 2.25  # degrees
@@ -381,3 +386,27 @@ def angular_distance_to_known(pds: xr.DataArray) -> xr.DataArray:
         ]
         parts.append(angular_distances(sel, xr.DataArray(known, dims=["neuron"])))
     return xr.concat(parts, dim="neuron")
+
+
+def _tuning_plot(name: str):
+    """A thin wrapper importing ``tuning_plots.<name>`` (matplotlib) on first call."""
+
+    def plot(*args, **kwargs):
+        from flyvis.analysis.visualization import tuning_plots
+
+        return getattr(tuning_plots, name)(*args, **kwargs)
+
+    plot.__name__ = plot.__qualname__ = name
+    plot.__doc__ = (
+        f"See :func:`flyvis.analysis.visualization.tuning_plots.{name}`.\n\n"
+        f"Args:\n    *args: Passed to ``{name}``.\n    **kwargs: Passed to ``{name}``.\n\n"
+        f"Returns:\n    What ``{name}`` returns (matplotlib figure and axes)."
+    )
+    return plot
+
+
+plot_angular_tuning = _tuning_plot("plot_angular_tuning")
+plot_T4_tuning = _tuning_plot("plot_T4_tuning")
+plot_T5_tuning = _tuning_plot("plot_T5_tuning")
+dsi_violins = _tuning_plot("dsi_violins")
+dsi_violins_on_and_off = _tuning_plot("dsi_violins_on_and_off")

@@ -48,6 +48,8 @@ __all__ = [
     "central_impulses_responses",
     "spatial_impulses_responses",
     "network_views",
+    "moving_edge_currents",
+    "optimal_stimulus_responses",
 ]
 
 
@@ -635,3 +637,17 @@ def spatial_impulses_responses(
     return generic_responses(
         network_view_or_ensemble, dataset, config, SpatialImpulses, 4.0, 0.0, batch_size
     )
+
+
+def moving_edge_currents(network_view_or_ensemble: Any, *args, **kwargs):
+    """Input currents during moving edges; see :func:`flyvis.analysis.currents.moving_edge_currents`."""
+    from flyvis.analysis.currents import moving_edge_currents as _currents
+
+    return _currents(network_view_or_ensemble, *args, **kwargs)
+
+
+def optimal_stimulus_responses(network_view: Any, *args, **kwargs):
+    """Regularised optimal stimulus; see :func:`flyvis.analysis.optimal_stimuli.optimal_stimulus_responses`."""
+    from flyvis.analysis.optimal_stimuli import optimal_stimulus_responses as _optimal
+
+    return _optimal(network_view, *args, **kwargs)

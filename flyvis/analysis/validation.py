@@ -11,7 +11,10 @@ of the 18 types with known direction selectivity
   direction selective (max DSI over contrasts > ``dsi_threshold``) or not.
 * ``dsi_correlation``: Pearson correlation of max DSIs with 1 (T4/T5) / 0.
 
-The task-loss validation of checkpoints (``validate``) lives with the solver.
+The task-loss validation of checkpoints (``validate``,
+``validate_all_checkpoints``, ``spec/analysis.md`` §9) lives with the solver
+(:mod:`flyvis.solver.validation`) and is re-exported here under the flyvis
+1.2.0 module path.
 Source: Lappalainen et al., Nature 2024 (Fig. 2, Extended Data Fig. 3).
 """
 
@@ -26,7 +29,14 @@ from flyvis.analysis import reference_tables
 from flyvis.analysis.flash_responses import fri_correlation_to_known
 from flyvis.analysis.moving_bar_responses import dsi_correlation_to_known
 
-__all__ = ["polarity_accuracy", "ds_accuracy", "validation_report", "validate_models"]
+__all__ = [
+    "polarity_accuracy",
+    "ds_accuracy",
+    "validation_report",
+    "validate_models",
+    "validate",
+    "validate_all_checkpoints",
+]
 
 
 def _types(da: xr.DataArray):
@@ -161,3 +171,40 @@ def validate_models(
         dsi_threshold,
     )
     return report.assign_coords(network_name=flashes["network_name"])
+
+
+def validate(*args: Any, **kwargs: Any):
+    """Task losses of a network and decoders on a dataloader (no grad).
+
+    Forwards to :func:`flyvis.solver.validation.validate` (imported on first
+    call; ``spec/analysis.md`` §9).
+
+    Args:
+        *args: ``network, decoder, dataloader, loss_fns, dt, t_pre=0.0, loss_kwargs={}``.
+        **kwargs: The same by name.
+
+    Returns:
+        ``(val_loss (len(loss_fns),), {"loss_<task>": [...]})``.
+    """
+    from flyvis.solver.validation import validate as _validate
+
+    return _validate(*args, **kwargs)
+
+
+def validate_all_checkpoints(*args: Any, **kwargs: Any):
+    """Validation losses of every checkpoint of a model, stored per loss function.
+
+    Forwards to :func:`flyvis.solver.validation.validate_all_checkpoints`
+    (imported on first call; ``spec/analysis.md`` §9).
+
+    Args:
+        *args: ``network_view, loss_fns=None, dt=1/50, t_pre=0.5,
+            validation_subdir="validation"``.
+        **kwargs: The same by name.
+
+    Returns:
+        ``(n_checkpoints, n_fns)`` losses.
+    """
+    from flyvis.solver.validation import validate_all_checkpoints as _validate_all
+
+    return _validate_all(*args, **kwargs)
