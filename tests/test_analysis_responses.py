@@ -218,3 +218,39 @@ def test_plot_traces():
     with pytest.raises(ValueError, match="unknown coordinate"):
         da.custom.plot_traces(x="speed")
     plt.close("all")
+
+
+def test_naturalistic_responses_without_sintel_use_photo_flow(
+    views, flyvis_root, monkeypatch, tmp_path
+):
+    from flyvis.datasets.photo_flow import MultiTaskPhotoFlow
+
+    monkeypatch.setattr(flyvis, "sintel_dir", tmp_path / "no_sintel")
+    assert not stimulus_responses.sintel_available()
+    made = []
+
+    def tiny(dt=1 / 100):
+        made.append(dt)
+        return MultiTaskPhotoFlow(
+            tasks=["lum"],
+            boxfilter=dict(extent=2, kernel_size=13),
+            n_sequences=2,
+            n_frames=3,
+            n_source_frames=4,
+            frame_size=(80, 80),
+            dt=dt,
+            augment=False,
+            random_temporal_crop=False,
+            root=flyvis_root / "renderings",
+        )
+
+    monkeypatch.setattr(stimulus_responses, "photo_flow_naturalistic_dataset", tiny)
+    ds = stimulus_responses.naturalistic_stimuli_responses(views[0], dt=1 / 50)
+    assert made == [1 / 50]
+    assert ds["responses"].sizes["sample"] == 2
+    assert ds.attrs["config"]["tasks"] == ["lum"]
+    # with Sintel on disk, the Sintel dataset is used (here: a missing scene list)
+    (tmp_path / "sintel" / "training" / "final").mkdir(parents=True)
+    (tmp_path / "sintel" / "training" / "flow").mkdir(parents=True)
+    monkeypatch.setattr(flyvis, "sintel_dir", tmp_path / "sintel")
+    assert stimulus_responses.sintel_available()

@@ -398,3 +398,19 @@ def test_simulate_ensemble_equals_loop_over_models():
     net.load_state_dict(base)
     with pytest.raises(ValueError, match="different connectome"):
         simulate_ensemble(net, [{**base, "nodes_bias": torch.zeros(3)}], movie, 0.01)
+
+
+def test_differentiable_movie_over_several_optimisation_steps(small_network):
+    """Optimising a movie through the network's reused stimulus buffer works."""
+    net = small_network
+    n_hexals = net.stimulus.n_input_elements
+    movie = torch.full((1, 3, 1, n_hexals), 0.5, requires_grad=True)
+    optim = torch.optim.Adam([movie], lr=0.01)
+    for _ in range(3):
+        optim.zero_grad()
+        net.stimulus.zero(1, 3)
+        net.stimulus.add_input(movie)
+        net(net.stimulus(), 0.02).sum().backward()
+        optim.step()
+    assert movie.grad is not None and torch.isfinite(movie.grad).all()
+    assert movie.grad.abs().sum() > 0

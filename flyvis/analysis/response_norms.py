@@ -555,6 +555,11 @@ def response_norms(
         TypeError: For an object that is not a view or an ensemble.
     """
     views = _views(ensemble_or_view)
+    if dataset is None:
+        from flyvis.analysis import stimulus_responses as sr
+
+        if not sr.sintel_available():
+            dataset = sr.photo_flow_naturalistic_dataset()
     if dataset is not None:
         from flyvis.analysis.stimulus_responses import _dataset_spec
 

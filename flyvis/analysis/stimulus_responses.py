@@ -510,6 +510,47 @@ def moving_bar_responses(
     )
 
 
+def sintel_available() -> bool:
+    """Whether MPI-Sintel's training data lies at ``flyvis.sintel_dir``.
+
+    Returns:
+        True if ``training/final`` and ``training/flow`` exist there.
+    """
+    import flyvis
+
+    root = flyvis.data_dir("sintel_dir").expanduser()
+    return all((root / "training" / kind).is_dir() for kind in ("final", "flow"))
+
+
+def photo_flow_naturalistic_dataset(dt: float = 1 / 100):
+    """Naturalistic movies without Sintel: the offline real-photo flow movies.
+
+    48 sequences of 19 source frames at 24 Hz (about 0.8 s, 80 frames at
+    ``dt = 1/100``) on the 721-hexal eye, without augmentation, luminance only:
+    the stand-in for ``AugmentedSintel`` when MPI-Sintel is not on disk.
+
+    Args:
+        dt: Time step in seconds.
+
+    Returns:
+        A ``MultiTaskPhotoFlow`` dataset (rendered once, cached on disk).
+    """
+    from flyvis.datasets.photo_flow import MultiTaskPhotoFlow
+
+    logger.warning(
+        "MPI-Sintel not found at flyvis.sintel_dir; naturalistic responses use the "
+        "offline photo-flow movies instead (put Sintel there to use it)."
+    )
+    return MultiTaskPhotoFlow(
+        tasks=["lum"],
+        boxfilter=dict(extent=15, kernel_size=13),
+        n_frames=19,
+        dt=dt,
+        augment=False,
+        random_temporal_crop=False,
+    )
+
+
 def naturalistic_stimuli_responses(
     network_view_or_ensemble: Any,
     dataset=None,
@@ -521,9 +562,9 @@ def naturalistic_stimuli_responses(
 
     Default dataset: ``AugmentedSintel(tasks=["lum"], interpolate=False,
     boxfilter={extent 15, kernel_size 13}, temporal_split=True, dt,
-    indices)`` (2268 samples x 80 frames; needs MPI-Sintel). Without Sintel,
-    pass our real-image photo-flow movies as ``dataset``, e.g.
-    ``MultiTaskPhotoFlow(tasks=["lum"], ...)``. ``t_pre=0`` and
+    indices)`` (2268 samples x 80 frames) when MPI-Sintel is at
+    ``flyvis.sintel_dir``; without it (and without ``indices``), our offline
+    real-photo movies (:func:`photo_flow_naturalistic_dataset`). ``t_pre=0`` and
     ``t_fade_in=2`` s: the fade-in starts from the dynamics' initial state.
 
     Args:
@@ -539,6 +580,8 @@ def naturalistic_stimuli_responses(
     """
     from flyvis.datasets.sintel import AugmentedSintel
 
+    if dataset is None and indices is None and not sintel_available():
+        dataset = photo_flow_naturalistic_dataset(dt)
     config = dict(
         tasks=["lum"],
         interpolate=False,

@@ -383,11 +383,16 @@ class AnalysisMixin:
         return get_cluster_to_indices(mask, labels, errors)
 
     def responses_norm(
-        self, rectified: bool = False, force_recompute: bool = False, store: bool = True
+        self,
+        rectified: bool = False,
+        force_recompute: bool = False,
+        store: bool = True,
+        **kwargs,
     ) -> np.ndarray:
         """Per-model, per-cell-type response normalisation constants.
 
-        Forwards to :func:`flyvis.analysis.response_norms.response_norms`.
+        Forwards to :func:`flyvis.analysis.response_norms.response_norms`
+        (``**kwargs`` too, e.g. ``dataset=`` for the naturalistic movies).
 
         Returns:
             ``(n_models, 1, 1, n_cell_types)`` array.
@@ -395,5 +400,9 @@ class AnalysisMixin:
         from flyvis.analysis.response_norms import response_norms
 
         return response_norms(
-            self, rectified=rectified, force_recompute=force_recompute, store=store
+            self,
+            rectified=rectified,
+            force_recompute=force_recompute,
+            store=store,
+            **kwargs,
         )

@@ -242,6 +242,8 @@ class EnsembleView(Ensemble):
         best = int(np.argmin(self.min_validation_losses()))
         kwargs.setdefault("scatter_best_index", best)
         kwargs.setdefault("scatter_best_color", get_cmap("Blues")(1.0))
+        if cell_types is not None:
+            kwargs.setdefault("sorted_type_list", list(types))  # requested order
         return fr.plot_fris(values, types, **kwargs)
 
     def direction_selectivity_index(self, **kwargs: Any):

@@ -187,7 +187,14 @@ class Stimulus:
         n_samples = self.n_samples if n_samples is None else int(n_samples)
         n_frames = self.n_frames if n_frames is None else int(n_frames)
         shape = (n_samples, n_frames, self.n_nodes)
-        if self.buffer is not None and tuple(self.buffer.shape) == shape:
+        # a buffer that holds a differentiable movie belongs to an autograd graph:
+        # zeroing it in place would corrupt that graph, so allocate a new one
+        reusable = (
+            self.buffer is not None
+            and tuple(self.buffer.shape) == shape
+            and not self.buffer.requires_grad
+        )
+        if reusable:
             self.buffer.zero_()
         else:
             self.buffer = torch.zeros(shape, device=self.device)
