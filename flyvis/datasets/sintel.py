@@ -16,38 +16,28 @@ flyvis 1.2.0 are listed in ``docs/datasets.md``.
 # NB: no ``from __future__ import annotations`` here: datamate inspects the
 # annotations of Directory subclasses.
 
-import functools
 import logging
-import shutil
-from itertools import product
-from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 import pandas as pd
 import torch
-import yaml
-from datamate import Directory, Namespace, get_root_dir
+from datamate import Directory, Namespace
 
-import flyvis
 from flyvis.datasets.augmentation.hex import HexAugmentationMixin
 from flyvis.datasets.datasets import MultiTaskDataset
-from flyvis.datasets.rendering import BoxEye
-from flyvis.datasets.rendering.utils import split
+from flyvis.datasets.sintel_helpers import (
+    SintelSequenceAccessMixin,
+    _augmented_chunks,
+    _check_vertical_splits,
+    _remove_failed_builds,
+    _render_sintel_scenes,
+)
 from flyvis.datasets.sintel_utils import (
-    SintelNotFoundError,
     check_sintel_tree,
-    frame_files,
-    load_sequence,
-    original_train_and_validation_indices,
     parse_sequence_name,
     resolve_sintel_path,
-    sample_depth,
-    sample_flow,
-    sample_lum,
     sintel_meta,
-    sintel_scenes,
-    temporal_split_cached_samples,
 )
 from flyvis.utils.directories import dynamic_root, reopen_by_path
 
@@ -56,46 +46,6 @@ __all__ = ["RenderedSintel", "MultiTaskSintel", "AugmentedSintel"]
 logger = logging.getLogger(__name__)
 
 _DEFAULT_BOXFILTER = {"extent": 15, "kernel_size": 13}
-
-
-def _remove_failed_builds(cls):
-    """Class decorator: delete the directory of a build that raised.
-
-    datamate marks a failed build ``stopped`` and leaves it on disk; lookups skip
-    it, but it is clutter. Directories created during the failed call whose
-    status is ``stopped`` are removed.
-    """
-    new = cls.__new__
-
-    @functools.wraps(new)
-    def __new__(*args, **kwargs):
-        root = Path(get_root_dir())
-        pattern = f"{cls.__name__}_*"
-        before = set(root.glob(pattern)) if root.is_dir() else set()
-        try:
-            return new(*args, **kwargs)
-        except BaseException:
-            for path in set(root.glob(pattern)) - before if root.is_dir() else ():
-                try:
-                    meta = yaml.safe_load((path / "_meta.yaml").read_text())
-                except (OSError, yaml.YAMLError):
-                    continue
-                if isinstance(meta, dict) and meta.get("status") == "stopped":
-                    shutil.rmtree(path, ignore_errors=True)
-            raise
-
-    cls.__new__ = __new__
-    return cls
-
-
-def _check_vertical_splits(vertical_splits: Any) -> int:
-    if isinstance(vertical_splits, bool) or int(vertical_splits) != vertical_splits:
-        raise ValueError(
-            f"vertical_splits must be an integer >= 1, got {vertical_splits!r}."
-        )
-    if vertical_splits < 1:
-        raise ValueError(f"vertical_splits must be >= 1, got {vertical_splits}.")
-    return int(vertical_splits)
 
 
 @reopen_by_path
@@ -151,41 +101,16 @@ class RenderedSintel(Directory):
         vertical_splits = _check_vertical_splits(vertical_splits)
         root = resolve_sintel_path(sintel_path, depth=depth)
         check_sintel_tree(root, depth=depth, n_frames=n_frames, first_scene_only=unittest)
-        eye = BoxEye(**dict(boxfilter))
-        width = int(eye.min_frame_size[1]) + 2 * eye.kernel_size
-        device = flyvis.device
-        training = root / "training"
-        for i, scene in enumerate(sintel_scenes(root)):
-            if unittest and i > 0:
-                break
-            n_images = len(frame_files(training / "final" / scene))
-            if n_images - 1 < n_frames:
-                logger.info(
-                    "Skipping Sintel scene %s: %d frames < n_frames=%d.",
-                    scene,
-                    n_images - 1,
-                    n_frames,
-                )
-                continue
-            lum_end, flow_end = (4, 3) if unittest else (None, None)
-            lum = load_sequence(training / "final" / scene, sample_lum, 1, lum_end)
-            lum = split(lum, width, vertical_splits, center_crop_fraction)
-            lum = eye(lum.to(device), ftype="mean").cpu()  # (S, T, 1, hexals)
-            flow = load_sequence(training / "flow" / scene, sample_flow, 0, flow_end)
-            flow = split(flow, width, vertical_splits, center_crop_fraction)
-            flow = torch.cat(
-                [eye(flow[:, :, c].to(device), ftype="sum").cpu() for c in range(2)],
-                dim=2,
-            )  # (S, T, 2, hexals)
-            if depth:
-                dpt = load_sequence(training / "depth" / scene, sample_depth, 1, lum_end)
-                dpt = split(dpt, width, vertical_splits, center_crop_fraction)
-                dpt = eye(dpt.to(device), ftype="median").cpu()
-            for j in range(lum.shape[0]):
-                entry = {"lum": lum[j].numpy(), "flow": flow[j].numpy()}
-                if depth:
-                    entry["depth"] = dpt[j].numpy()
-                self[f"sequence_{i:02d}_{scene}_split_{j:02d}"] = entry
+        for name, entry in _render_sintel_scenes(
+            root,
+            boxfilter,
+            vertical_splits,
+            n_frames,
+            center_crop_fraction,
+            depth,
+            unittest,
+        ):
+            self[name] = entry
 
     def __call__(self, seq_id: int) -> Dict[str, np.ndarray]:
         """Loads all arrays of the ``seq_id``-th sequence (sorted by name).
@@ -201,7 +126,7 @@ class RenderedSintel(Directory):
         return {key: np.asarray(entry[key][:]) for key in sorted(entry)}
 
 
-class MultiTaskSintel(HexAugmentationMixin, MultiTaskDataset):
+class MultiTaskSintel(HexAugmentationMixin, SintelSequenceAccessMixin, MultiTaskDataset):
     """Sintel multi-task dataset: augmented fly-eye movies with flow/depth targets.
 
     Items are ``{"lum": (T, 1, hexals), <task>: (T, C, hexals)}`` float32
@@ -470,147 +395,6 @@ class MultiTaskSintel(HexAugmentationMixin, MultiTaskDataset):
         """Prints the class docstring."""
         print(self.__doc__)
 
-    # -- indices and cartesian access ----------------------------------------------
-
-    def original_sequence_index(self, key: int) -> int:
-        """Sorted-scene index of the scene of sequence ``key``.
-
-        Args:
-            key: Sequence index.
-
-        Returns:
-            The scene index.
-
-        Raises:
-            ValueError: If ``key`` is no sequence index.
-        """
-        for scene_index, splits in self.meta.sequence_index_to_splits.items():
-            if key in splits:
-                return int(scene_index)
-        raise ValueError(f"key {key} is not a sequence index of this dataset.")
-
-    def _scene_position(self, key: int) -> int:
-        scene_index = self.original_sequence_index(key)
-        return int(np.flatnonzero(self.meta.sequence_indices == scene_index)[0])
-
-    def _cartesian(
-        self,
-        directory: Path,
-        reader,
-        key: int,
-        vertical_splits: Optional[int],
-        outwidth: int,
-        center_crop_fraction: Optional[float],
-        sampling: slice,
-    ) -> np.ndarray:
-        files = frame_files(directory)[sampling]
-        frames = np.array([reader(p) for p in files])
-        return split(
-            frames,
-            outwidth,
-            vertical_splits or self.vertical_splits,
-            self.center_crop_fraction
-            if center_crop_fraction is None
-            else center_crop_fraction,
-        )
-
-    def cartesian_sequence(
-        self,
-        key: int,
-        vertical_splits: Optional[int] = None,
-        outwidth: int = 716,
-        center_crop_fraction: Optional[float] = None,
-        sampling: slice = slice(1, None),
-    ) -> np.ndarray:
-        """Cartesian luminance frames of the scene of sequence ``key``.
-
-        Args:
-            key: Sequence index.
-            vertical_splits: Number of strips (default: the dataset's).
-            outwidth: Minimum strip width (417 reproduces the rendered strips).
-            center_crop_fraction: Width fraction kept (default: the dataset's).
-            sampling: Frames (files) to load; default drops the first image.
-
-        Returns:
-            float32 ``(splits, frames, H, width)`` in ``[0, 1]``, e.g.
-            ``(1, 49, 436, 1024)`` for ``vertical_splits=1,
-            center_crop_fraction=1.0``.
-        """
-        directory = self.meta.lum_paths[self._scene_position(key)]
-        return self._cartesian(
-            directory, sample_lum, key, vertical_splits, outwidth,
-            center_crop_fraction, sampling,
-        )  # fmt: skip
-
-    def cartesian_flow(
-        self,
-        key: int,
-        vertical_splits: Optional[int] = None,
-        outwidth: int = 417,
-        center_crop_fraction: Optional[float] = None,
-        sampling: slice = slice(None),
-    ) -> np.ndarray:
-        """Cartesian flow of the scene of sequence ``key``.
-
-        Args:
-            key: Sequence index.
-            vertical_splits: Number of strips (default: the dataset's).
-            outwidth: Minimum strip width.
-            center_crop_fraction: Width fraction kept (default: the dataset's).
-            sampling: Flow files to load (default all).
-
-        Returns:
-            float32 ``(splits, frames, 2, H, width)`` in image heights per frame,
-            x right, y up.
-        """
-        directory = self.meta.flow_paths[self._scene_position(key)]
-        return self._cartesian(
-            directory, sample_flow, key, vertical_splits, outwidth,
-            center_crop_fraction, sampling,
-        )  # fmt: skip
-
-    def cartesian_depth(
-        self,
-        key: int,
-        vertical_splits: Optional[int] = None,
-        outwidth: int = 417,
-        center_crop_fraction: Optional[float] = None,
-        sampling: slice = slice(1, None),
-    ) -> np.ndarray:
-        """Cartesian depth of the scene of sequence ``key``.
-
-        Args:
-            key: Sequence index.
-            vertical_splits: Number of strips (default: the dataset's).
-            outwidth: Minimum strip width.
-            center_crop_fraction: Width fraction kept (default: the dataset's).
-            sampling: Depth files to load; default drops the first.
-
-        Returns:
-            float32 ``(splits, frames, H, width)``.
-
-        Raises:
-            SintelNotFoundError: If the depth data are not on disk.
-        """
-        position = self._scene_position(key)
-        directory = self._sintel_root / "training" / "depth"
-        directory = directory / self.meta.scene_names[position]
-        if not directory.is_dir():
-            raise SintelNotFoundError(f"Sintel depth not found: {directory}.")
-        return self._cartesian(
-            directory, sample_depth, key, vertical_splits, outwidth,
-            center_crop_fraction, sampling,
-        )  # fmt: skip
-
-    def original_train_and_validation_indices(self) -> Tuple[List[int], List[int]]:
-        """The paper's scene split (51 training / 16 validation sequences by default).
-
-        Returns:
-            ``(train_indices, validation_indices)``, ascending; see
-            :func:`~flyvis.datasets.sintel_utils.original_train_and_validation_indices`.
-        """
-        return original_train_and_validation_indices(self.arg_df)
-
 
 class AugmentedSintel(MultiTaskSintel):
     """Deterministically flipped, rotated and temporally split Sintel (evaluation).
@@ -735,54 +519,18 @@ class AugmentedSintel(MultiTaskSintel):
 
     def _build(self) -> None:
         """Builds the flipped/rotated chunks and ``arg_df``."""
-        chunks, repeats = temporal_split_cached_samples(
-            self.cached_sequences, self.n_frames, split=self.temporal_split
+        cached, arg_df, params = _augmented_chunks(
+            self.cached_sequences,
+            self.arg_df,
+            self.n_frames,
+            self.temporal_split,
+            self.flip,
+            self.rotate,
+            self.n_rotations,
+            self.indices,
         )
-        base = self.arg_df.loc[np.repeat(np.arange(len(self.arg_df)), repeats)]
-        temporal_index = np.concatenate([np.arange(r) for r in repeats])
-        frames = [chunk["lum"].shape[0] for chunk in chunks]
-        params = list(
-            product(
-                zip(
-                    base["name"],
-                    base["original_index"],
-                    base["index"],
-                    temporal_index,
-                    frames,
-                ),
-                self.flip.flip_axes,
-                self.n_rotations,
-            )
-        )
-        arg_df = pd.DataFrame(
-            [(*p[0], p[1], p[2]) for p in params],
-            columns=[
-                "name",
-                "original_index",
-                "vertical_split_index",
-                "temporal_split_index",
-                "frames",
-                "flip_ax",
-                "n_rot",
-            ],
-        )
-        cached = []
-        for chunk in chunks:
-            for axis in self.flip.flip_axes:
-                flipped = {k: self.flip.transform(v, axis=axis) for k, v in chunk.items()}
-                for n_rot in self.n_rotations:
-                    cached.append(
-                        {
-                            k: self.rotate.transform(v, n_rot=n_rot)
-                            for k, v in flipped.items()
-                        }
-                    )
         self.flip.axis = 0
         self.rotate.n_rot = 0
-        if self.indices is not None:
-            cached = [cached[i] for i in self.indices]
-            arg_df = arg_df.iloc[self.indices].reset_index(drop=True)
-            params = [params[i] for i in self.indices]
         d = self.__dict__
         d["cached_sequences"] = cached
         d["arg_df"] = arg_df

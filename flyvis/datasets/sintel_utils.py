@@ -20,41 +20,38 @@ Source: ``spec/datasets.md`` §2, §3.3, §3.7, §5.
 
 from __future__ import annotations
 
-import hashlib
-import http.client
 import logging
-import os
-import shutil
-import tempfile
-import urllib.error
-import urllib.parse
-import urllib.request
-import zipfile
 from pathlib import Path
-from typing import (
-    Any,
-    Callable,
-    Dict,
-    List,
-    Mapping,
-    NamedTuple,
-    Optional,
-    Sequence,
-    Tuple,
-    Union,
-)
+from typing import Dict, List, Mapping, NamedTuple, Optional, Sequence, Union
 
 import numpy as np
-import torch
 
-from flyvis.datasets.rendering.utils import split
-from flyvis.datasets.sintel_files import (
-    png_size,
-    read_dpt,
-    read_dpt_header,
-    read_flo,
-    read_flo_header,
-    read_png_luminance,
+from flyvis.datasets.sintel_download import _download, _extract, _file_sha256, _zip_name
+from flyvis.datasets.sintel_errors import (
+    SintelChecksumError,
+    SintelDownloadError,
+    SintelNotFoundError,
+)
+from flyvis.datasets.sintel_files import png_size, read_dpt_header, read_flo_header
+from flyvis.datasets.sintel_frames import (
+    PathLike,
+    frame_files,
+    load_sequence,
+    sample_depth,
+    sample_flow,
+    sample_lum,
+)
+from flyvis.datasets.sintel_splits import (
+    DROPPED_VALIDATION_INDICES as DROPPED_VALIDATION_INDICES,
+)
+from flyvis.datasets.sintel_splits import (
+    TRAINING_SCENES,
+    VALIDATION_SCENES,
+    original_train_and_validation_indices,
+    parse_sequence_name,
+    remove_nans,
+    temporal_split_cached_samples,
+    temporal_split_sequence,
 )
 
 __all__ = [
@@ -93,41 +90,6 @@ SINTEL_DEPTH_URL = (
     "http://files.is.tue.mpg.de/jwulff/sintel/MPI-Sintel-depth-training-20150305.zip"
 )
 
-#: Scenes of the paper's validation set.
-VALIDATION_SCENES = (
-    "ambush_2",
-    "bamboo_1",
-    "bandage_1",
-    "cave_4",
-    "market_2",
-    "mountain_1",
-)
-#: Scenes of the paper's training set.
-TRAINING_SCENES = (
-    "alley_1",
-    "alley_2",
-    "ambush_4",
-    "ambush_5",
-    "ambush_6",
-    "ambush_7",
-    "bamboo_2",
-    "bandage_2",
-    "cave_2",
-    "market_5",
-    "market_6",
-    "shaman_2",
-    "shaman_3",
-    "sleeping_1",
-    "sleeping_2",
-    "temple_2",
-    "temple_3",
-)
-#: Sequence indices dropped from the validation set by the original data loader
-#: (``cave_4`` splits 1 and 2 of the default 69-sequence dataset).
-DROPPED_VALIDATION_INDICES = (37, 38)
-
-PathLike = Union[str, os.PathLike]
-
 
 # ---------------------------------------------------------------------------
 # errors
@@ -147,118 +109,6 @@ def _layout_help(sintel_dir: Path) -> str:
         "MPI-Sintel') (also AugmentedSintel, RenderedSintel, download_sintel), or set "
         "FLYVIS_ROOT_DIR so that $FLYVIS_ROOT_DIR/SintelDataSet holds it."
     )
-
-
-class SintelNotFoundError(FileNotFoundError):
-    """MPI-Sintel is not where it was looked for (the message says where to put it)."""
-
-
-class SintelDownloadError(SintelNotFoundError):
-    """Downloading MPI-Sintel failed (network error or incomplete transfer)."""
-
-
-class SintelChecksumError(ValueError):
-    """A downloaded file does not have the expected SHA-256 checksum."""
-
-
-# ---------------------------------------------------------------------------
-# frame readers
-
-
-def sample_lum(path: PathLike) -> np.ndarray:
-    """Luminance of one Sintel frame.
-
-    Args:
-        path: PNG file.
-
-    Returns:
-        float32 ``(H, W)`` in ``[0, 1]`` (PIL ``"L"`` luma / 255).
-    """
-    return read_png_luminance(path)
-
-
-def sample_flow(path: PathLike) -> np.ndarray:
-    """Optic flow of one Sintel frame in flyvis units.
-
-    Args:
-        path: ``.flo`` file (pixels per frame, u right, v down).
-
-    Returns:
-        float32 ``(2, H, W)``: ``(x, y)`` in image heights per frame (divided by
-        ``H``, 436 for Sintel), x to the right and **y upwards** (v negated).
-    """
-    flow = read_flo(path)
-    height = flow.shape[0]
-    return np.stack([flow[..., 0] / height, -flow[..., 1] / height]).astype(np.float32)
-
-
-def sample_depth(path: PathLike) -> np.ndarray:
-    """Depth of one Sintel frame.
-
-    Args:
-        path: ``.dpt`` file.
-
-    Returns:
-        float32 ``(H, W)`` depth (Sintel units, no conversion).
-    """
-    return read_dpt(path)
-
-
-def frame_files(path: PathLike) -> List[Path]:
-    """Files of a scene directory in sorted order (hidden files ignored).
-
-    Args:
-        path: Scene directory.
-
-    Returns:
-        Sorted list of file paths.
-
-    Raises:
-        SintelNotFoundError: If ``path`` is not a directory.
-    """
-    path = Path(path)
-    if not path.is_dir():
-        raise SintelNotFoundError(f"Sintel scene directory {path} does not exist.")
-    return sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
-
-
-def load_sequence(
-    path: PathLike,
-    sample_function: Callable[[Path], np.ndarray],
-    start: int = 0,
-    end: Optional[int] = None,
-    as_tensor: bool = True,
-) -> Union[torch.Tensor, np.ndarray]:
-    """Loads the frames ``[start:end]`` of a scene directory.
-
-    Args:
-        path: Scene directory (e.g. ``training/final/alley_1``).
-        sample_function: Reader of one file (:func:`sample_lum`,
-            :func:`sample_flow`, :func:`sample_depth`).
-        start: First file (in sorted order).
-        end: One past the last file (None: to the end).
-        as_tensor: Return a float32 tensor instead of a numpy array.
-
-    Returns:
-        The stacked frames ``(frames, ...)``.
-
-    Raises:
-        ValueError: If no file is selected or the frames differ in shape.
-    """
-    files = frame_files(path)[start:end]
-    if not files:
-        raise ValueError(f"no frames in {path} for the range [{start}:{end}].")
-    frames = []
-    for file in files:
-        frame = sample_function(file)
-        if frames and frame.shape != frames[0].shape:
-            raise ValueError(
-                f"wrong frame size within scene {Path(path).name}: {file.name} has "
-                f"shape {frame.shape}, {files[0].name} has {frames[0].shape}."
-            )
-        frames.append(frame)
-    array = np.stack(frames).astype(np.float32, copy=False)
-    return torch.from_numpy(array) if as_tensor else array
 
 
 # ---------------------------------------------------------------------------
@@ -429,104 +279,6 @@ def resolve_sintel_path(
     return path
 
 
-# ---------------------------------------------------------------------------
-# temporal splits
-
-
-def temporal_split_sequence(sequence: torch.Tensor, n_frames: int) -> List[torch.Tensor]:
-    """Cuts a sequence into evenly spaced chunks of ``n_frames`` along time.
-
-    ``s = round(T / n_frames)`` chunks (numpy rounding); for ``s <= 1`` the
-    single chunk ``sequence[:n_frames]``; otherwise ``s`` windows of
-    ``n_frames`` frames that evenly cover (and may overlap in) the sequence,
-    e.g. starts 0, 15, 30 for ``T = 49``, 0 and 13 for ``T = 32``.
-
-    Args:
-        sequence: ``(T, ...)`` tensor.
-        n_frames: Chunk length.
-
-    Returns:
-        List of ``(n_frames, ...)`` tensors (shorter only if ``T < n_frames``).
-    """
-    total = sequence.shape[0]
-    n_splits = int(np.round(total / n_frames))
-    if n_splits <= 1:
-        return [sequence[:n_frames]]
-    moved = sequence.movedim(0, -1)
-    chunks = split(moved, n_frames, n_splits, center_crop_fraction=None)
-    return [chunk.movedim(-1, 0) for chunk in chunks]
-
-
-def temporal_split_cached_samples(
-    cached_sequences: Sequence[Mapping[str, torch.Tensor]],
-    n_frames: int,
-    split: bool = True,
-) -> Tuple[List[Dict[str, torch.Tensor]], np.ndarray]:
-    """Splits every cached sequence into temporal chunks.
-
-    Args:
-        cached_sequences: Dicts of ``(T, C, hexals)`` tensors (same ``T`` per dict).
-        n_frames: Chunk length.
-        split: If False, return the sequences unchanged (one chunk each).
-
-    Returns:
-        ``(chunks, repeats)``: the flat list of chunk dicts and the number of
-        chunks per input sequence.
-    """
-    if not split:
-        return list(cached_sequences), np.ones(len(cached_sequences), dtype=int)
-    chunks, repeats = [], []
-    for sequence in cached_sequences:
-        parts = {k: temporal_split_sequence(v, n_frames) for k, v in sequence.items()}
-        n = len(next(iter(parts.values())))
-        chunks.extend({k: v[i] for k, v in parts.items()} for i in range(n))
-        repeats.append(n)
-    return chunks, np.array(repeats, dtype=int)
-
-
-def remove_nans(data: Any, dim: int = 0) -> Any:
-    """Removes frames that are entirely NaN (e.g. padding) along ``dim``.
-
-    Args:
-        data: Tensor, numpy array, or dict of them.
-        dim: Frame axis.
-
-    Returns:
-        Same type with all-NaN frames dropped.
-    """
-    if isinstance(data, Mapping):
-        return {k: remove_nans(v, dim) for k, v in data.items()}
-    if isinstance(data, torch.Tensor):
-        moved = data.movedim(dim, 0)
-        keep = ~torch.isnan(moved.reshape(moved.shape[0], -1)).all(dim=1)
-        return moved[keep].movedim(0, dim)
-    array = np.moveaxis(np.asarray(data), dim, 0)
-    keep = ~np.isnan(array.reshape(array.shape[0], -1)).all(axis=1)
-    return np.moveaxis(array[keep], 0, dim)
-
-
-# ---------------------------------------------------------------------------
-# metadata and splits
-
-
-def parse_sequence_name(name: str) -> Tuple[int, str, int]:
-    """Parses ``sequence_<ii>_<scene>_split_<jj>``.
-
-    Args:
-        name: Rendered sequence name.
-
-    Returns:
-        ``(scene index, scene name, split index)``.
-
-    Raises:
-        ValueError: If ``name`` does not follow the pattern.
-    """
-    parts = name.split("_")
-    if len(parts) < 5 or parts[0] != "sequence" or parts[-2] != "split":
-        raise ValueError(f"not a rendered Sintel sequence name: {name!r}.")
-    return int(parts[1]), "_".join(parts[2:-2]), int(parts[-1])
-
-
 class SintelMeta(NamedTuple):
     """Paths and indices of the Sintel scenes used by a dataset.
 
@@ -607,165 +359,6 @@ def sintel_meta(
         sequence_index_to_splits={i: np.array(rendered[i], dtype=int) for i in kept},
         scene_names=kept_names,
     )
-
-
-def _names(data: Any) -> List[str]:
-    if hasattr(data, "arg_df"):
-        data = data.arg_df
-    if hasattr(data, "columns") and "name" in data.columns:
-        return [str(n) for n in data["name"]]
-    return [str(n) for n in data]
-
-
-def original_train_and_validation_indices(
-    data: Any,
-) -> Tuple[List[int], List[int]]:
-    """The paper's train/validation split of the rendered Sintel sequences.
-
-    Rows whose name contains a training (validation) scene name (substring
-    test) are training (validation) sequences; the values 37 and 38
-    (``cave_4`` splits 1 and 2 of the default 69 sequences, dropped by the
-    original data loader) are then removed from the validation list. For the
-    default dataset: 51 training and 16 validation indices.
-
-    Args:
-        data: A dataset with ``arg_df``, a DataFrame with a ``name`` column or
-            a sequence of names (position = dataset index).
-
-    Returns:
-        ``(train_indices, validation_indices)``, ascending lists of ints.
-    """
-    names = _names(data)
-    train = [i for i, n in enumerate(names) if any(s in n for s in TRAINING_SCENES)]
-    val = [i for i, n in enumerate(names) if any(s in n for s in VALIDATION_SCENES)]
-    val = [i for i in val if i not in DROPPED_VALIDATION_INDICES]
-    return train, val
-
-
-# ---------------------------------------------------------------------------
-# download
-
-
-def _zip_name(url: str) -> str:
-    name = Path(urllib.parse.urlparse(url).path).name
-    return name or "download.zip"
-
-
-def _download(
-    url: str,
-    destination: Path,
-    sha256: Optional[str],
-    progress: bool,
-    timeout: float,
-) -> Path:
-    """Downloads ``url`` to ``destination`` atomically (via ``*.part``)."""
-    from tqdm.auto import tqdm
-
-    part = destination.with_name(destination.name + ".part")
-    digest = hashlib.sha256()
-    received = 0
-    try:
-        try:
-            with urllib.request.urlopen(url, timeout=timeout) as response:
-                length = response.headers.get("Content-Length")
-                total = int(length) if length else None
-                with (
-                    open(part, "wb") as f,
-                    tqdm(
-                        total=total,
-                        unit="B",
-                        unit_scale=True,
-                        unit_divisor=1024,
-                        desc=destination.name,
-                        disable=not progress,
-                    ) as bar,
-                ):
-                    while True:
-                        chunk = response.read(1 << 20)
-                        if not chunk:
-                            break
-                        f.write(chunk)
-                        digest.update(chunk)
-                        received += len(chunk)
-                        bar.update(len(chunk))
-            if total is not None and received != total:
-                raise SintelDownloadError(
-                    f"incomplete download of {url}: {received} of {total} bytes."
-                )
-        except (urllib.error.URLError, http.client.HTTPException, OSError) as error:
-            if isinstance(error, SintelDownloadError):
-                raise
-            raise SintelDownloadError(
-                f"download of {url} failed after {received} bytes: {error}"
-            ) from error
-        checksum = digest.hexdigest()
-        if sha256 is not None and checksum != sha256.lower():
-            raise SintelChecksumError(
-                f"SHA-256 mismatch for {url}: got {checksum}, expected {sha256.lower()}; "
-                "the download was deleted."
-            )
-        logger.info("Downloaded %s (%d bytes, sha256 %s).", url, received, checksum)
-        os.replace(part, destination)
-    except BaseException:
-        part.unlink(missing_ok=True)
-        raise
-    return destination
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _merge_move(source: Path, target: Path, replace: bool) -> None:
-    """Moves the entries of ``source`` into ``target`` (renames, merging dirs)."""
-    target.mkdir(parents=True, exist_ok=True)
-    for entry in sorted(source.iterdir()):
-        destination = target / entry.name
-        if not destination.exists():
-            os.replace(entry, destination)
-        elif entry.is_dir() and destination.is_dir() and not replace:
-            _merge_move(entry, destination, replace)
-        elif replace:
-            if destination.is_dir():
-                shutil.rmtree(destination)
-            else:
-                destination.unlink()
-            os.replace(entry, destination)
-
-
-def _extract(archive: Path, target: Path, replace: bool) -> None:
-    """Extracts ``archive`` into a temporary directory, then moves it into ``target``."""
-    temporary = Path(tempfile.mkdtemp(prefix=".extract-", dir=target))
-    try:
-        try:
-            with zipfile.ZipFile(archive) as zf:
-                for name in zf.namelist():
-                    parts = Path(name).parts
-                    if Path(name).is_absolute() or ".." in parts:
-                        raise SintelDownloadError(
-                            f"{archive}: refusing unsafe member path {name!r}."
-                        )
-                zf.extractall(temporary)
-        except zipfile.BadZipFile as error:
-            raise SintelDownloadError(
-                f"{archive} is not a valid zip file: {error}"
-            ) from error
-        source = temporary
-        children = [c for c in temporary.iterdir() if not c.name.startswith("__MACOSX")]
-        if (
-            not (temporary / "training").exists()
-            and len(children) == 1
-            and children[0].is_dir()
-            and (children[0] / "training").exists()
-        ):
-            source = children[0]
-        _merge_move(source, target, replace)
-    finally:
-        shutil.rmtree(temporary, ignore_errors=True)
 
 
 def download_sintel(
