@@ -30,63 +30,68 @@ __all__ = ["fused_euler"]
 
 
 class _FusedEuler(torch.autograd.Function):
+    # Every step works node-major on (n_nodes, batch) tensors, so the CSR
+    # product W @ r needs no transposition and the per-step tensors are
+    # contiguous slices of movie-sized buffers (frames, n_nodes, batch). Inputs
+    # and outputs are transposed once per movie.
+
     @staticmethod
     def forward(ctx, v0, bias, rate, values, x, operator):
         matrix = operator.matrix
         batch, n_frames, n_nodes = x.shape
-        out = v0.new_empty(batch, n_frames, n_nodes)
-        drive = v0.new_empty(batch, n_frames, n_nodes)
-        v = v0
+        x_nm = x.permute(1, 2, 0).contiguous()  # (T, N, B)
+        bias_c, rate_c = bias.unsqueeze(1), rate.unsqueeze(1)
+        out = v0.new_empty(n_frames, n_nodes, batch)
+        drive = v0.new_empty(n_frames, n_nodes, batch)
+        v = v0.new_empty(n_nodes, batch).copy_(v0.t())  # row-major even for batch 1
         for t in range(n_frames):
-            r = torch.relu(v)
-            s = torch.mm(matrix, r.t().contiguous()).t()
-            d = torch.add(s, bias).sub_(v).add_(x[:, t])
-            drive[:, t] = d
-            v = torch.addcmul(v, rate, d)
-            out[:, t] = v
+            d = drive[t]
+            torch.mm(matrix, torch.relu(v), out=d)
+            d.add_(bias_c).sub_(v).add_(x_nm[t])
+            v = torch.addcmul(v, rate_c, d, out=out[t])
         ctx.operator = operator
         ctx.save_for_backward(v0, rate, out, drive)
-        return out
+        return out.permute(2, 0, 1).contiguous()
 
     @staticmethod
     def backward(ctx, grad_out):
-        v0, rate, out, drive = ctx.saved_tensors
+        v0, rate, out, drive = ctx.saved_tensors  # out, drive: (T, N, B)
         operator = ctx.operator
         needs_v0, needs_bias, needs_rate, needs_values, needs_x, _ = ctx.needs_input_grad
-        batch, n_frames, n_nodes = out.shape
-        grad_out = grad_out.contiguous()
-        lam = torch.zeros_like(v0)
-        grad_bias = torch.zeros_like(rate) if needs_bias else None
-        grad_rate = torch.zeros_like(rate) if needs_rate else None
-        grad_x = torch.zeros_like(out) if needs_x else None
-        # dL/ds_t of every step, stacked like the output: (batch, frames, nodes)
-        adjoint = torch.empty_like(out) if needs_values else None
+        n_frames, n_nodes, batch = out.shape
+        grad_nm = grad_out.permute(1, 2, 0).contiguous()  # (T, N, B)
+        rate_c = rate.unsqueeze(1)
+        keep = 1 - rate_c
+        lam = grad_nm.new_zeros(n_nodes, batch)
+        # dL/dD_t (= dL/ds_t = dL/dx_t) and r_t = relu(V_t), node-major (N, T, B)
+        g_all = grad_nm.new_empty(n_nodes, n_frames, batch)
+        r_all = grad_nm.new_empty(n_nodes, n_frames, batch) if needs_values else None
+        v0_nm = v0.new_empty(n_nodes, batch).copy_(v0.t())
+        g = torch.empty_like(lam)
         for t in range(n_frames - 1, -1, -1):
-            lam = lam + grad_out[:, t]  # dL/dV_t+1
-            g = lam * rate  # dL/dD_t = dL/ds_t = dL/dx_t = dL/db (per sample)
-            if needs_bias:
-                grad_bias += g.sum(0)
-            if needs_rate:
-                grad_rate += (lam * drive[:, t]).sum(0)
-            if needs_x:
-                grad_x[:, t] = g
+            lam += grad_nm[t]  # dL/dV_t+1
+            torch.mul(lam, rate_c, out=g)
+            g_all[:, t] = g
+            v = out[t - 1] if t > 0 else v0_nm
             if needs_values:
-                adjoint[:, t] = g
-            v = out[:, t - 1] if t > 0 else v0
-            grad_r = torch.mm(operator.matrix_t, g.t().contiguous()).t()
-            lam = lam * (1 - rate) + grad_r * (v > 0)
+                torch.clamp(v, min=0, out=r_all[:, t])
+            grad_r = torch.mm(operator.matrix_t, g)
+            lam = torch.addcmul(
+                torch.ops.aten.threshold_backward(grad_r, v, 0), lam, keep
+            )
+        grad_bias = g_all.sum((1, 2)) if needs_bias else None
+        grad_rate = None
+        if needs_rate:
+            # sum_t,b lam_t+1 * D_t with lam = g / rate
+            grad_rate = torch.einsum("ntb,tnb->n", g_all, drive) / rate
         grad_values = None
         if needs_values:
-            # presynaptic activations r_t = relu(V_t): V_0 = v0, V_t = out[:, t - 1]
-            inputs = torch.cat([v0.unsqueeze(1), out[:, :-1]], 1).relu_()
             grad_values = sddmm_stacked(
-                operator.matrix,
-                adjoint.view(-1, n_nodes),
-                inputs.view(-1, n_nodes),
+                operator.matrix, g_all.view(n_nodes, -1).t(), r_all.view(n_nodes, -1).t()
             )
-            del adjoint, inputs
+        grad_x = g_all.permute(2, 1, 0).contiguous() if needs_x else None
         return (
-            (lam if needs_v0 else None),
+            (lam.t().contiguous() if needs_v0 else None),
             grad_bias,
             grad_rate,
             grad_values,
@@ -117,4 +122,28 @@ def fused_euler(
         Voltages ``(batch, n_frames, n_nodes)`` after each step.
     """
     rate = dt / torch.clamp(tau, min=dt)
-    return _FusedEuler.apply(v0, bias, rate, synapses.values, inputs, synapses)
+    tensors = (v0, bias, rate, synapses.values, inputs)
+    if torch.is_grad_enabled() and any(t.requires_grad for t in tensors):
+        return _FusedEuler.apply(v0, bias, rate, synapses.values, inputs, synapses)
+    return _integrate_no_grad(v0, bias, rate, synapses.matrix, inputs)
+
+
+def _integrate_no_grad(v0, bias, rate, matrix, x):
+    """The forward pass of :class:`_FusedEuler` without the saved tensors.
+
+    Writes each step straight into the ``(batch, frames, n_nodes)`` output, so
+    the peak memory is the output plus a few node-level tensors (long movies).
+    """
+    batch, n_frames, n_nodes = x.shape
+    bias_c, rate_c = bias.unsqueeze(1), rate.unsqueeze(1)
+    out = v0.new_empty(batch, n_frames, n_nodes)
+    # fresh (n_nodes, batch) buffers: v0.t() of a batch of 1 is "contiguous" with
+    # column-major strides, which sends the CSR product down a slow path
+    v = v0.new_empty(n_nodes, batch).copy_(v0.t())
+    d = v0.new_empty(n_nodes, batch)
+    for t in range(n_frames):
+        torch.mm(matrix, torch.relu(v), out=d)
+        d.add_(bias_c).sub_(v).add_(x[:, t].t())
+        v = torch.addcmul(v, rate_c, d)
+        out[:, t] = v.t()
+    return out
