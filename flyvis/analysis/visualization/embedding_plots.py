@@ -229,7 +229,10 @@ def plot_embedding(
             marker=markers[k],
             s=s,
             alpha=0.6,
-            edgecolors="none",
+            # unfilled markers ("+") are drawn by their edges
+            edgecolors="none"
+            if markers[k] not in ("+", "x", "1", "2", "3", "4")
+            else None,
             zorder=2,
         )
         if annotate and task_error is not None:
