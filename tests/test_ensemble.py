@@ -277,6 +277,10 @@ def test_parameters(ensemble):
         pytest.param(
             "edge_parameters", ("syn_strength",), marks=pytest.mark.slow
         ),  # 604 violins: ~30 s on a shared CPU
+        # these simulate flashes, moving edges and naturalistic movies first
+        pytest.param("flash_response_index", (), marks=pytest.mark.slow),
+        pytest.param("direction_selectivity_index", (), marks=pytest.mark.slow),
+        pytest.param("dead_or_alive", (), marks=pytest.mark.slow),
     ],
 )
 def test_plots_render(ensemble, method, args):

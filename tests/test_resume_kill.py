@@ -60,7 +60,8 @@ def _overrides(flyvis_root, name, n_iters=6, extra=()):
         flyvis_root / "renderings",
         name,
         n_iters=n_iters,
-        extra=["scheduler.chkpt_every_epoch=1", *extra],
+        # one seed for all runs (the default derives it from the model name)
+        extra=["scheduler.chkpt_every_epoch=1", "seed=0", *extra],
     )
 
 
