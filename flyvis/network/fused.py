@@ -8,8 +8,11 @@ One autograd function integrates a whole movie
     V_t+1   = V_t + a * D_t,       a = dt / max(tau, dt)
 
 and backpropagates through time explicitly. It keeps only node-level tensors:
-the voltages (the output, needed anyway) and the drive ``D_t``, both
-``(batch, frames, n_nodes)``. The weight gradient is one sampled dense-dense
+the voltages (the output, needed anyway) and the drive ``D_t``, both stored
+node-major as ``(frames, n_nodes, batch)`` so that every step's CSR product
+and update work on contiguous ``(n_nodes, batch)`` slices without
+transposition. Without gradients, a lean loop writes each step straight into
+the ``(batch, frames, n_nodes)`` output. The weight gradient is one sampled dense-dense
 product over all steps, ``dL/dW_e = sum_t,b g_t[b, tgt(e)] r_t[b, src(e)]``
 with ``g_t = a * lambda_t+1`` (the adjoint of ``s_t``). Compared with
 autograd over the step loop this saves most of the per-step tensors and
