@@ -47,9 +47,10 @@ class _FusedEuler(torch.autograd.Function):
         out = v0.new_empty(n_frames, n_nodes, batch)
         drive = v0.new_empty(n_frames, n_nodes, batch)
         v = v0.new_empty(n_nodes, batch).copy_(v0.t())  # row-major even for batch 1
+        r = torch.empty_like(v)  # reused: no allocation per step
         for t in range(n_frames):
             d = drive[t]
-            torch.mm(matrix, torch.relu(v), out=d)
+            torch.mm(matrix, torch.clamp(v, min=0, out=r), out=d)
             d.add_(bias_c).sub_(v).add_(x_nm[t])
             v = torch.addcmul(v, rate_c, d, out=out[t])
         ctx.operator = operator
@@ -71,6 +72,7 @@ class _FusedEuler(torch.autograd.Function):
         r_all = grad_nm.new_empty(n_nodes, n_frames, batch) if needs_values else None
         v0_nm = v0.new_empty(n_nodes, batch).copy_(v0.t())
         g = torch.empty_like(lam)
+        grad_r = torch.empty_like(lam)
         for t in range(n_frames - 1, -1, -1):
             lam += grad_nm[t]  # dL/dV_t+1
             torch.mul(lam, rate_c, out=g)
@@ -78,7 +80,7 @@ class _FusedEuler(torch.autograd.Function):
             v = out[t - 1] if t > 0 else v0_nm
             if needs_values:
                 torch.clamp(v, min=0, out=r_all[:, t])
-            grad_r = torch.mm(operator.matrix_t, g)
+            torch.mm(operator.matrix_t, g, out=grad_r)
             lam = torch.addcmul(
                 torch.ops.aten.threshold_backward(grad_r, v, 0), lam, keep
             )
@@ -144,9 +146,12 @@ def _integrate_no_grad(v0, bias, rate, matrix, x):
     # column-major strides, which sends the CSR product down a slow path
     v = v0.new_empty(n_nodes, batch).copy_(v0.t())
     d = v0.new_empty(n_nodes, batch)
+    r = v0.new_empty(n_nodes, batch)
+    v_next = v0.new_empty(n_nodes, batch)
     for t in range(n_frames):
-        torch.mm(matrix, torch.relu(v), out=d)
+        torch.mm(matrix, torch.clamp(v, min=0, out=r), out=d)
         d.add_(bias_c).sub_(v).add_(x[:, t].t())
-        v = torch.addcmul(v, rate_c, d)
+        torch.addcmul(v, rate_c, d, out=v_next)
+        v, v_next = v_next, v
         out[:, t] = v.t()
     return out
