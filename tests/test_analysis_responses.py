@@ -254,3 +254,25 @@ def test_naturalistic_responses_without_sintel_use_photo_flow(
     (tmp_path / "sintel" / "training" / "flow").mkdir(parents=True)
     monkeypatch.setattr(flyvis, "sintel_dir", tmp_path / "sintel")
     assert stimulus_responses.sintel_available()
+
+
+def test_central_impulses_responses(views):
+    ds = stimulus_responses.central_impulses_responses(
+        views[0], impulse_durations=(0.02, 0.1), dt=DT
+    )
+    responses = ds["responses"]
+    assert responses.dims == ("network_id", "sample", "frame", "neuron")
+    # ON and OFF impulses for each duration
+    assert responses.sizes["sample"] == 4 and responses.sizes["neuron"] == 65
+    assert np.isfinite(responses.values).all()
+    r1 = responses.custom.where(cell_type="R1")
+    assert float(r1.max() - r1.min()) > 0  # the photoreceptor responds to the flash
+
+
+def test_spatial_impulses_responses(views):
+    ds = stimulus_responses.spatial_impulses_responses(
+        views[0], impulse_durations=(0.02,), max_extent=1, dt=DT
+    )
+    # ON and OFF impulses at the 7 columns within distance 1
+    assert ds["responses"].sizes["sample"] == 14
+    assert np.isfinite(ds["responses"].values).all()

@@ -45,8 +45,8 @@ __all__ = [
     "moving_edge_responses",
     "moving_bar_responses",
     "naturalistic_stimuli_responses",
-    "central_impulses_responses",
-    "spatial_impulses_responses",
+    "central_impulses_responses",  # noqa: F822 (module __getattr__)
+    "spatial_impulses_responses",  # noqa: F822 (module __getattr__)
     "network_views",
     "moving_edge_currents",
     "optimal_stimulus_responses",
@@ -239,7 +239,8 @@ def compute_responses(
         for column in arg_df.columns:
             values = arg_df[column].to_numpy()
             if values.dtype.kind == "O":
-                values = values.astype(str)
+                # element-wise: entries may be lists or tuples (e.g. columns)
+                values = np.array([str(v) for v in values])
             coords[str(column)] = ("sample", values)
     coords.update(
         cell_type=(
@@ -595,93 +596,6 @@ def naturalistic_stimuli_responses(
     )
 
 
-def central_impulses_responses(
-    network_view_or_ensemble: Any,
-    dataset=None,
-    intensity: float = 1,
-    bg_intensity: float = 0.5,
-    impulse_durations: Sequence[float] = (5e-3, 20e-3, 50e-3, 100e-3, 200e-3, 300e-3),
-    dt: float = 1 / 200,
-    batch_size: int = 4,
-) -> xr.Dataset:
-    """Responses to brief central-column impulses (12 samples), 4 s grey first.
-
-    Args:
-        network_view_or_ensemble: See :func:`network_views`.
-        dataset: A ``CentralImpulses`` instance to use instead.
-        intensity: Impulse intensity.
-        bg_intensity: Background intensity.
-        impulse_durations: Durations (s).
-        dt: Time step (s).
-        batch_size: Samples per simulation batch.
-
-    Returns:
-        The response Dataset.
-    """
-    from flyvis.datasets.dots import CentralImpulses
-
-    config = dict(
-        impulse_durations=list(impulse_durations),
-        dot_column_radius=0,
-        bg_intensity=bg_intensity,
-        t_stim=2,
-        dt=dt,
-        n_ommatidia=721,
-        t_pre=1.0,
-        t_post=0,
-        intensity=intensity,
-        mode="impulse",
-    )
-    return generic_responses(
-        network_view_or_ensemble, dataset, config, CentralImpulses, 4.0, 0.0, batch_size
-    )
-
-
-def spatial_impulses_responses(
-    network_view_or_ensemble: Any,
-    dataset=None,
-    intensity: float = 1,
-    bg_intensity: float = 0.5,
-    impulse_durations: Sequence[float] = (5e-3, 20e-3),
-    max_extent: int = 4,
-    dt: float = 1 / 200,
-    batch_size: int = 4,
-) -> xr.Dataset:
-    """Responses to impulses at every column within ``max_extent``, 4 s grey first.
-
-    Args:
-        network_view_or_ensemble: See :func:`network_views`.
-        dataset: A ``SpatialImpulses`` instance to use instead.
-        intensity: Impulse intensity.
-        bg_intensity: Background intensity.
-        impulse_durations: Durations (s).
-        max_extent: Largest column distance from the centre.
-        dt: Time step (s).
-        batch_size: Samples per simulation batch.
-
-    Returns:
-        The response Dataset.
-    """
-    from flyvis.datasets.dots import SpatialImpulses
-
-    config = dict(
-        impulse_durations=list(impulse_durations),
-        max_extent=max_extent,
-        dot_column_radius=0,
-        bg_intensity=bg_intensity,
-        t_stim=2,
-        dt=dt,
-        n_ommatidia=721,
-        t_pre=1.0,
-        t_post=0,
-        intensity=intensity,
-        mode="impulse",
-    )
-    return generic_responses(
-        network_view_or_ensemble, dataset, config, SpatialImpulses, 4.0, 0.0, batch_size
-    )
-
-
 def moving_edge_currents(network_view_or_ensemble: Any, *args, **kwargs):
     """Input currents during moving edges; see :func:`flyvis.analysis.currents.moving_edge_currents`."""
     from flyvis.analysis.currents import moving_edge_currents as _currents
@@ -694,3 +608,13 @@ def optimal_stimulus_responses(network_view: Any, *args, **kwargs):
     from flyvis.analysis.optimal_stimuli import optimal_stimulus_responses as _optimal
 
     return _optimal(network_view, *args, **kwargs)
+
+
+def __getattr__(name: str):
+    # impulse responses live in flyvis.analysis.impulse_responses (kept importable
+    # from here, as in flyvis)
+    if name in ("central_impulses_responses", "spatial_impulses_responses"):
+        from flyvis.analysis import impulse_responses
+
+        return getattr(impulse_responses, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
