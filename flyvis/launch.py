@@ -167,9 +167,16 @@ def _launch(
     from flyvis.utils import compute_cloud_utils as ccu
 
     parser = _launch_parser(name, single, overrides_help, example)
+    forwarded = {}
     if extra_flags:
-        extra_flags(parser)
+        # options of the single-model command, re-emitted for every job
+        forwarded = extra_flags(parser) or {}
     args, overrides = _parse(parser, argv, forward_all=single != "train-single")
+    for dest, flag in forwarded.items():
+        value = getattr(args, dest)
+        if value is not None:
+            values = value if isinstance(value, list) else [value]
+            overrides += [flag, *map(str, values)]
     if not 0 <= args.start < args.end:
         parser.error(f"need 0 <= --start < --end, got {args.start} and {args.end}")
     if args.status:
@@ -298,12 +305,28 @@ def validate(argv: Sequence[str] = ()) -> int:
     Returns:
         0 if every job succeeded, else 1.
     """
+
+    def flags(parser):
+        parser.add_argument(
+            "--loss_fns", nargs="+", default=None, help="objectives (default: l2norm epe)"
+        )
+        parser.add_argument("--t_pre", type=float, default=None, help="grey warm-up (s)")
+        parser.add_argument("--validation_subdir", default=None)
+        parser.add_argument("--device", default=None, help="cpu, cuda (default: auto)")
+        return {
+            "device": "--device",
+            "loss_fns": "--loss_fns",
+            "t_pre": "--t_pre",
+            "validation_subdir": "--validation_subdir",
+        }
+
     return _launch(
         "validate",
         "val-single",
         argv,
         "  --loss_fns l2norm epe    objectives to evaluate (val-single option)\n",
         "",
+        extra_flags=flags,
     )
 
 
@@ -316,12 +339,26 @@ def record(argv: Sequence[str] = ()) -> int:
     Returns:
         0 if every job succeeded, else 1.
     """
+
+    def flags(parser):
+        parser.add_argument("--checkpoint", default=None, help="best or an index")
+        parser.add_argument("--loss_file_name", default=None)
+        parser.add_argument("--validation_subdir", default=None)
+        parser.add_argument("--device", default=None, help="cpu, cuda (default: auto)")
+        return {
+            "device": "--device",
+            "checkpoint": "--checkpoint",
+            "loss_file_name": "--loss_file_name",
+            "validation_subdir": "--validation_subdir",
+        }
+
     return _launch(
         "record",
         "synthetic-recordings-single",
         argv,
         "  --checkpoint best        which checkpoint (or an index)\n",
         "",
+        extra_flags=flags,
     )
 
 

@@ -1,6 +1,7 @@
 """Response datasets of tiny trained networks: dims/coords, disk cache, accessor."""
 
 import functools
+import types
 
 import numpy as np
 import pytest
@@ -116,6 +117,13 @@ def test_cache_hit_and_invalidation(views, monkeypatch, tmp_path):
     assert not (view.dir.path / "__cache__").exists()
     stimulus_responses.flash_responses(view, **kwargs)
     assert len(calls) == 3
+
+    # an ensemble (which has a directory of its own) clears its models' caches
+    class WithDir(FakeEnsemble):
+        dir = types.SimpleNamespace(path=view.dir.path.parent)
+
+    assert cache.clear_cache(WithDir(m=view)) == 1
+    assert not (view.dir.path / "__cache__").exists()
 
 
 @pytest.mark.slow

@@ -158,6 +158,12 @@ def test_resubmit_failed_validate_and_record(results, flyvis_root, capsys):
                 "2",
                 "--launcher",
                 "debug",
+                # options of val-single are forwarded to every job
+                "--loss_fns",
+                "l2norm",
+                "epe",
+                "--device",
+                "cpu",
             ]
         )
         == 0
@@ -167,18 +173,9 @@ def test_resubmit_failed_validate_and_record(results, flyvis_root, capsys):
         assert values.shape == (n_chkpts,) and np.isfinite(values).all()
     assert (edir / "001" / "validation" / "validation_settings.yaml").is_file()
 
-    assert (
-        main(
-            [
-                "synthetic-recordings-single",
-                "task_name=flow",
-                "ensemble_and_network_id=0002/001",
-                "--device",
-                "cpu",
-            ]
-        )
-        == 0
-    )
+    record = ["record", "--ensemble_id", "2", "--task_name", "flow", "--start", "1"]
+    record += ["--end", "2", "--launcher", "debug", "--checkpoint", "best"]
+    assert main([*record, "--device", "cpu"]) == 0
     activity = _h5(edir / "001" / "recordings" / "validation_central_activity.h5")
     cell_types = _h5(edir / "001" / "recordings" / "cell_types.h5")
     assert activity.ndim == 3 and activity.shape[-1] == len(cell_types) == 65

@@ -30,6 +30,7 @@ import xarray as xr
 __all__ = [
     "CACHE_DIR_NAME",
     "checkpoint_identity",
+    "CACHE_VERSION",
     "hash_key",
     "cache_path",
     "write_dataset",
@@ -93,14 +94,27 @@ def hash_key(key: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
+#: Part of every cache key; bump it when a change to the analysis code changes
+#: cached results, so that old entries are recomputed.
+CACHE_VERSION = 1
+
+
+def _render_version(dataset_class: Any) -> Any:
+    """Version of a dataset's renderer (``RENDER_VERSION`` of its module), if any."""
+    import sys
+
+    module = sys.modules.get(getattr(dataset_class, "__module__", ""), None)
+    return getattr(module, "RENDER_VERSION", None)
+
+
 def checkpoint_identity(path: Optional[Union[str, os.PathLike]]) -> Dict[str, Any]:
-    """Identity of a checkpoint file: path, size and SHA-256 of the content.
+    """Identity of a checkpoint file: name, size and SHA-256 of the content.
 
     Args:
         path: Checkpoint path, or ``None`` (untrained network).
 
     Returns:
-        ``{"path", "size", "sha256"}``; ``{"path": None}`` for ``None`` and
+        ``{"name", "size", "sha256"}``; ``{"path": None}`` for ``None`` and
         ``{"path", "missing": True}`` for a missing file.
     """
     if path is None:
@@ -112,7 +126,9 @@ def checkpoint_identity(path: Optional[Union[str, os.PathLike]]) -> Dict[str, An
     with open(path, "rb") as file:
         for block in iter(lambda: file.read(1 << 20), b""):
             digest.update(block)
-    return {"path": str(path), "size": path.stat().st_size, "sha256": digest.hexdigest()}
+    # the content identifies the checkpoint; its absolute path is left out so
+    # that a moved results directory keeps its caches
+    return {"name": path.name, "size": path.stat().st_size, "sha256": digest.hexdigest()}
 
 
 def cache_path(model_dir: Union[str, os.PathLike], func: Callable, key: Any) -> Path:
@@ -262,10 +278,11 @@ def cached_call(
 def _model_dirs(obj: Any) -> Iterable[Path]:
     if isinstance(obj, (str, os.PathLike)):
         return [Path(obj)]
-    if hasattr(obj, "dir") and hasattr(obj.dir, "path"):
-        return [Path(obj.dir.path)]
+    # an ensemble has a directory too: look at its models first
     if hasattr(obj, "values") and callable(obj.values):
         obj = list(obj.values())
+    elif hasattr(obj, "dir") and hasattr(obj.dir, "path"):
+        return [Path(obj.dir.path)]
     if isinstance(obj, (list, tuple)):
         return [p for item in obj for p in _model_dirs(item)]
     raise TypeError(

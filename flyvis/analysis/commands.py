@@ -105,26 +105,33 @@ def ensemble_analysis(argv: Sequence[str] = ()) -> int:
         return int(error.code or 0)
 
     from flyvis.analysis.clustering import (
+        compute_umap_and_clustering,
         store_umap_and_clustering,
-        umap_and_clustering_generator,
     )
     from flyvis.utils.names import check_names
 
     ensemble = _open_ensemble(args)
     folder = ensemble.dir.path / "umap_and_clustering"
-    cell_types = None
+    cell_types = ensemble.cell_types
     if args.cell_types:
         cell_types = check_names(args.cell_types, ensemble.cell_types)
     if args.delete_umap_and_clustering and folder.exists():
-        for cell_type in cell_types or ensemble.cell_types:
+        for cell_type in cell_types:
             (folder / f"{cell_type}.pickle").unlink(missing_ok=True)
-    stored = 0
-    for cell_type, clustering in umap_and_clustering_generator(
-        ensemble, cell_types=cell_types
-    ):
-        path = folder / f"{cell_type}.pickle"
-        if path.exists():
-            print(f"{cell_type}: already stored in {path}")
+    todo = [t for t in cell_types if not (folder / f"{t}.pickle").exists()]
+    for cell_type in sorted(set(cell_types) - set(todo), key=cell_types.index):
+        print(f"{cell_type}: already stored in {folder / f'{cell_type}.pickle'}")
+    # responses to the naturalistic movies, computed once (cached per model)
+    responses = ensemble.naturalistic_stimuli_responses() if todo else None
+    stored, failed = 0, []
+    for cell_type in todo:
+        try:
+            clustering = compute_umap_and_clustering(
+                ensemble, cell_type, responses=responses
+            )
+        except ValueError as error:  # e.g. every model flat for this cell type
+            failed.append(cell_type)
+            print(f"{cell_type}: not clustered ({error})")
             continue
         store_umap_and_clustering(ensemble, cell_type, clustering)
         stored += 1
@@ -133,6 +140,8 @@ def ensemble_analysis(argv: Sequence[str] = ()) -> int:
             f"{int(clustering.embedding.mask.sum())}/{len(ensemble)} models embedded"
         )
     print(f"Stored {stored} clusterings in {folder}")
+    if failed:
+        print(f"Not clustered: {', '.join(failed)}")
     return 0
 
 

@@ -266,7 +266,12 @@ def stimulus_responses_currents(
     Returns:
         One :class:`ExperimentData` per model, in order.
     """
-    from flyvis.analysis.cache import cached_call, checkpoint_identity
+    from flyvis.analysis.cache import (
+        CACHE_VERSION,
+        _render_version,
+        cached_call,
+        checkpoint_identity,
+    )
     from flyvis.analysis.stimulus_responses import network_views
 
     target_cell_types = list(target_cell_types)
@@ -275,6 +280,8 @@ def stimulus_responses_currents(
         handle = view.network(checkpoint="best", lazy=True)
         key = {
             "function": "compute_currents",
+            "cache_version": CACHE_VERSION,
+            "render_version": _render_version(dataset_class),
             "network_class": handle.network_class,
             "network_config": view.config.network.to_dict(),
             "checkpoint": checkpoint_identity(handle.checkpoint),

@@ -204,7 +204,7 @@ class ResponseNorms:
             )
         if other.cell_types != self.cell_types:
             raise ValueError("cannot merge norms with different cell types.")
-        if other.dataset_config != self.dataset_config:
+        if not _same_config(other.dataset_config, self.dataset_config):
             raise ValueError("cannot merge norms computed on different datasets.")
         rows: Dict[str, Tuple[Any, ...]] = {}
         for src in (self, other):
@@ -405,10 +405,18 @@ def _groups(views) -> Dict[str, list]:
     return groups
 
 
+def _same_config(a: str, b: str) -> bool:
+    """Dataset configs stored as JSON are equal as values (key order aside)."""
+    try:
+        return json.loads(a) == json.loads(b)
+    except (TypeError, ValueError):
+        return a == b
+
+
 def _usable(norms, views, names, hashes, config: str, cell_types) -> bool:
     return (
         norms is not None
-        and norms.dataset_config == config
+        and _same_config(norms.dataset_config, config)
         and list(norms.cell_types) == list(cell_types)
         and norms.covers([v.name for v in views], names, hashes)
     )
@@ -555,7 +563,16 @@ def response_norms(
         TypeError: For an object that is not a view or an ensemble.
     """
     views = _views(ensemble_or_view)
-    if dataset is None:
+    if dataset is None and not force_recompute:
+        from flyvis.analysis import stimulus_responses as sr
+
+        # norms stored for the default (Sintel) dataset need no Sintel on disk;
+        # only without them do the photo-flow movies stand in
+        if not sr.sintel_available() and not all(
+            load_response_norms(group) is not None for group in _groups(views).values()
+        ):
+            dataset = sr.photo_flow_naturalistic_dataset()
+    elif dataset is None:
         from flyvis.analysis import stimulus_responses as sr
 
         if not sr.sintel_available():

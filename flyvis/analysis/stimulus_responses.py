@@ -34,7 +34,13 @@ import torch
 import xarray as xr
 
 from flyvis.analysis import xarray_accessor  # noqa: F401  (registers .custom)
-from flyvis.analysis.cache import cached_call, checkpoint_identity, to_jsonable
+from flyvis.analysis.cache import (
+    CACHE_VERSION,
+    _render_version,
+    cached_call,
+    checkpoint_identity,
+    to_jsonable,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -325,8 +331,14 @@ def generic_responses(
         net_config = view.config.network.to_dict()
         reuse = module if module_config == to_jsonable(net_config) else None
         handle = view.network(checkpoint="best", network=reuse, lazy=True)
+        if handle.checkpoint is None and reuse is not None:
+            # no checkpoint to load: the reused module would keep the previous
+            # model's parameters, so start from a fresh (untrained) one
+            handle = view.network(checkpoint="best", network=None, lazy=True)
         key = {
             "function": "compute_responses",
+            "cache_version": CACHE_VERSION,
+            "render_version": _render_version(dataset_class),
             "network_class": handle.network_class,
             "network_config": net_config,
             "checkpoint": checkpoint_identity(handle.checkpoint),

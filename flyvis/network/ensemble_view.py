@@ -147,7 +147,7 @@ class EnsembleView(Ensemble):
         values, keys = self._parameter("nodes", key)
         return plots.violins(
             [str(k) for k in keys],
-            values,
+            _by_variable(values),
             ylabel=kwargs.pop("ylabel", key),
             max_per_ax=max_per_ax,
             **kwargs,
@@ -176,7 +176,7 @@ class EnsembleView(Ensemble):
         ]
         return plots.violins(
             names,
-            values,
+            _by_variable(values),
             ylabel=kwargs.pop("ylabel", key),
             max_per_ax=max_per_ax,
             **kwargs,
@@ -244,7 +244,7 @@ class EnsembleView(Ensemble):
         kwargs.setdefault("scatter_best_color", get_cmap("Blues")(1.0))
         if cell_types is not None:
             kwargs.setdefault("sorted_type_list", list(types))  # requested order
-        return fr.plot_fris(values, types, **kwargs)
+        return fr.plot_fris(_by_variable(values), types, **kwargs)
 
     def direction_selectivity_index(self, **kwargs: Any):
         """Direction selectivity indices of ON and OFF edges as violin pairs.
@@ -271,3 +271,12 @@ class EnsembleView(Ensemble):
         if cell_types is None:
             return self.cell_types
         return check_names(cell_types, self.cell_types)
+
+
+def _by_variable(values) -> np.ndarray:
+    """``(n_models, n_variables)`` -> ``(n_variables, 1, n_models)``.
+
+    The plotting functions also accept 2-D input, but must then guess its
+    orientation, which is ambiguous when there are as many models as variables.
+    """
+    return np.asarray(values).T[:, None, :]

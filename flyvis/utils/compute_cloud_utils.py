@@ -382,11 +382,19 @@ def launch_range(
         raise ValueError(f"need 0 <= start < end, got start={start}, end={end}")
     indices = list(range(int(start), int(end))) if models is None else list(models)
     edir = ensemble_dir(task_name, ensemble_id)
+    overrides = [str(o) for o in overrides]
+    # options of the single-model command (``--loss_fns l2norm epe``) go after
+    # the model's key=value items, so that a multi-value option cannot swallow them
+    split = next((k for k, o in enumerate(overrides) if o.startswith("--")), None)
+    head, tail = (
+        (overrides, []) if split is None else (overrides[:split], overrides[split:])
+    )
     argvs = [
         [
-            *map(str, overrides),
+            *head,
             f"ensemble_and_network_id={ensemble_id:04}/{i:03}",
             f"task_name={task_name}",
+            *tail,
         ]
         for i in indices
     ]

@@ -431,7 +431,7 @@ def dsi_violins_on_and_off(
         raise ValueError(f"axes must hold two axes (ON, OFF), got {len(axes)}.")
     for ax, contrast, color in ((axes[0], 1, ON), (axes[1], 0, OFF)):
         dsi_violins(
-            x[:, :, contrast],
+            x[:, :, contrast].T[:, None, :],  # (types, 1, models): unambiguous
             types,
             scatter_best=scatter_best,
             scatter_all=scatter_all,
