@@ -194,6 +194,7 @@ def train_single(argv: Sequence[str] = ()) -> int:
     if resume and solver.checkpoints:
         solver.recover(checkpoint=-1)
         repair_history(solver.path, solver.iteration, solver._curr_chkpt_ind)
+        _reset_best_validation_loss(solver)
         initial_checkpoint = False
         print(f"Resumed at iteration {solver.iteration}.")
     elif resume:
@@ -218,6 +219,24 @@ def train_single(argv: Sequence[str] = ()) -> int:
         print(f"Validation EPE after training:  {_format_epe(after)}")
     print(f"Trained {solver.iteration} iterations; results in {solver.path}")
     return 0
+
+
+def _reset_best_validation_loss(solver) -> None:
+    """The best validation loss so far, from the history kept by the repair.
+
+    ``recover`` read it before records of an interrupted checkpoint were
+    dropped; if that checkpoint had set a new minimum, the resumed run would
+    never mark the recomputed one as best.
+    """
+    import h5py
+    import numpy as np
+
+    loss = Path(solver.path) / "validation" / "loss.h5"
+    if loss.is_file():
+        with h5py.File(loss, "r") as f:
+            values = np.asarray(f["data"][()], dtype=float).reshape(-1)
+        if values.size and np.isfinite(values).any():
+            solver._val_loss = float(np.nanmin(values))
 
 
 def _seed_everything(seed, network_name: str) -> int:

@@ -164,3 +164,29 @@ def test_resume_with_more_iterations_and_changed_config_error(
     assert "task.batch_size: stored 2, requested 1" in err
     assert "network.connectome.n_syn_fill" in err and "task.n_iters" in err
     assert (path / "_meta.yaml").read_text() == before
+
+
+def _write(path, values):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with h5py.File(path, "w") as f:
+        f.create_dataset("data", data=np.asarray(values))
+
+
+def test_repair_records_a_checkpoint_written_but_not_indexed(tmp_path):
+    """Killed between the checkpoint file and its index entries: they are added."""
+    from flyvis.solver.resume import repair_history
+
+    _write(tmp_path / "chkpt_index.h5", [0, 1])
+    _write(tmp_path / "chkpt_iter.h5", [-1, 5])
+    _write(tmp_path / "loss.h5", np.arange(14.0))  # 3 iterations past the checkpoint
+    # the dropped 4th validation value (0.5) had become the best
+    _write(tmp_path / "validation" / "loss.h5", [3.0, 2.0, 1.0, 0.5])
+    _write(tmp_path / "best_chkpt_index.h5", 3)
+    changed = repair_history(tmp_path, iteration=11, checkpoint_index=2)
+    np.testing.assert_array_equal(_h5(tmp_path / "chkpt_index.h5"), [0, 1, 2])
+    np.testing.assert_array_equal(_h5(tmp_path / "chkpt_iter.h5"), [-1, 5, 10])
+    assert len(_h5(tmp_path / "loss.h5")) == 11
+    np.testing.assert_array_equal(_h5(tmp_path / "validation" / "loss.h5"), [3, 2, 1])
+    assert int(_h5(tmp_path / "best_chkpt_index.h5")) == 2
+    assert "chkpt_index.h5 (appended)" in changed
+    assert not list(tmp_path.rglob("*.tmp"))

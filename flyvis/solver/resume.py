@@ -148,6 +148,25 @@ def prepare_resume(
     return differences
 
 
+def _read_h5(path: Path) -> np.ndarray:
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        return np.asarray(f["data"][()])
+
+
+def _replace_h5(path: Path, values: np.ndarray) -> None:
+    """Rewrites ``path``'s ``data`` atomically (temporary file, then rename)."""
+    import h5py
+
+    values = np.asarray(values)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with h5py.File(tmp, "w") as f:
+        maxshape = None if values.ndim == 0 else (None, *values.shape[1:])
+        f.create_dataset("data", data=values, maxshape=maxshape)
+    os.replace(tmp, path)
+
+
 def _truncate_h5(path: Path, length: int) -> bool:
     import h5py
 
@@ -155,12 +174,13 @@ def _truncate_h5(path: Path, length: int) -> bool:
         data = f["data"]
         if data.ndim == 0 or data.shape[0] <= length:
             return False
-        if data.maxshape[0] is None:
-            data.resize(length, axis=0)
-        else:
+        if data.maxshape[0] is not None:
             values = data[:length]
-            del f["data"]
-            f.create_dataset("data", data=values, maxshape=(None, *values.shape[1:]))
+        else:
+            data.resize(length, axis=0)
+            return True
+    # not resizable: write the kept part to a new file (never lose the file)
+    _replace_h5(path, values)
     return True
 
 
@@ -194,6 +214,13 @@ def repair_history(path: Path, iteration: int, checkpoint_index: int) -> List[st
         for name in ("chkpt_index.h5", "chkpt_iter.h5"):
             if (path / name).is_file() and _truncate_h5(path / name, keep):
                 changed.append(name)
+        if checkpoint_index >= 0 and (not keep or indices[keep - 1] < checkpoint_index):
+            # killed after writing the checkpoint file but before recording it
+            _replace_h5(index_file, np.append(indices[:keep], checkpoint_index))
+            iter_file = path / "chkpt_iter.h5"
+            iters = _read_h5(iter_file).reshape(-1) if iter_file.is_file() else []
+            _replace_h5(iter_file, np.append(iters[:keep], iteration - 1))
+            changed += ["chkpt_index.h5 (appended)", "chkpt_iter.h5 (appended)"]
     for folder in _PER_CHECKPOINT_DIRS:
         for file in sorted((path / folder).glob("*.h5")):
             if _truncate_h5(file, checkpoint_index + 1):
@@ -204,16 +231,16 @@ def repair_history(path: Path, iteration: int, checkpoint_index: int) -> List[st
     best = path / "best_chkpt_index.h5"
     loss = path / "validation" / "loss.h5"
     if best.is_file() and loss.is_file():
-        import h5py
-
-        with h5py.File(best, "r") as f:
-            best_index = int(np.asarray(f["data"][()]).reshape(-1)[-1])
-        if best_index > checkpoint_index:
-            with h5py.File(loss, "r") as f:
-                values = np.asarray(f["data"][()]).reshape(-1)
-            from datamate.io import _write_h5
-
-            _write_h5(best, np.asarray(int(np.nanargmin(values))))
+        # the best checkpoint among those kept (the dropped ones may have held it)
+        best_index = int(_read_h5(best).reshape(-1)[-1])
+        values = _read_h5(loss).reshape(-1).astype(float)
+        if values.size and np.isfinite(values).any():
+            new_best = int(np.nanargmin(values))
+            if new_best != best_index:
+                _replace_h5(best, np.asarray(new_best))
+                changed.append(best.name)
+        elif checkpoint_index < 0:
+            best.unlink()
             changed.append(best.name)
     if changed:
         logger.warning(
