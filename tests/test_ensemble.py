@@ -317,6 +317,12 @@ def test_cluster_indices_from_stored_clustering(copy_dir):
     (folder / "T4c.pickle").write_bytes(pickle.dumps(clustering))
     ensemble = Ensemble(copy_dir)
     indices = ensemble.cluster_indices("T4c")
+    # the stored labels follow directory order: a re-sorted ensemble is refused
+    resorted = Ensemble(copy_dir)
+    resorted.sort()
+    assert resorted.names != ensemble.names
+    with pytest.raises(ValueError, match="directory order"):
+        resorted.cluster_indices("T4c")
     # old cluster 1 (models 1, 2: mean error 1.4) becomes cluster 0
     assert list(indices) == [0, 1]
     np.testing.assert_array_equal(indices[0], [1, 2])
@@ -433,3 +439,22 @@ def test_response_methods_forward(ensemble, monkeypatch):
     assert ensemble[1].flash_responses(radius=(6,)) == "responses"
     assert calls[0][0] is ensemble and calls[0][1] == {"dt": 0.1}
     assert calls[1][0] is ensemble[1] and calls[1][1] == {"radius": (6,)}
+
+
+def test_ratio_keeping_no_model_is_an_error(ensemble):
+    with pytest.raises(ValueError, match="keeps no model"):
+        with ensemble.ratio(best=0.1):
+            pass
+    assert len(ensemble) == 3 and not ensemble.in_context
+
+
+def test_simulate_does_not_silence_warnings_between_models(ensemble):
+    import warnings
+
+    movie = torch.full((1, 3, 1, 19), 0.5)
+    before = list(warnings.filters)
+    results = ensemble.simulate(movie, 0.02, fade_in=False)
+    next(results)
+    # while the generator waits in the caller's loop, no filter of its own is active
+    assert warnings.filters == before
+    assert len(list(results)) == 2

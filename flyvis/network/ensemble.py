@@ -272,7 +272,10 @@ class Ensemble(SimulationMixin, AnalysisMixin, dict):
         """A new ensemble of the given models, sharing views and options."""
         new = type(self).__new__(type(self))
         dict.__init__(new)
-        new._init_args = dict(self._init_args, path=list(names))
+        # absolute model directories: a sub-ensemble can be rebuilt (e.g.
+        # EnsembleView(sub)) wherever its models live and whatever results_dir is
+        paths = [Path(dict.__getitem__(self, n).dir.path) for n in names]
+        new._init_args = dict(self._init_args, path=paths)
         new._view_kwargs = self._view_kwargs
         new._load([(None, dict.__getitem__(self, n)) for n in names])
         new.dir = self.dir
@@ -463,6 +466,11 @@ class Ensemble(SimulationMixin, AnalysisMixin, dict):
             if best is None and worst is None:
                 keep = list(range(n))
             keep = np.asarray(keep, dtype=int)
+            if n and not len(keep):
+                raise ValueError(
+                    f"ratio(best={best}, worst={worst}) keeps no model of {n}; "
+                    f"fractions must reach at least 1/{n}."
+                )
             self.names = list(np.array(self.names)[keep])
             self.model_index = self.model_index[keep]
             self.in_context = True

@@ -153,14 +153,18 @@ class SimulationMixin:
     def _simulate_loop(self, movie, dt, fade_in) -> Iterator[np.ndarray]:
         from tqdm.auto import tqdm
 
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", category=Warning)  # warned once above
-            networks = self.yield_networks()
-            for network in tqdm(networks, desc="Simulating network", total=len(self)):
+        networks = iter(self.yield_networks())
+        for _ in tqdm(range(len(self)), desc="Simulating network"):
+            # warnings are silenced only while simulating (warned once above),
+            # never across the yield into the caller's code
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", category=Warning)
+                network = next(networks)
                 state = "auto"
                 if fade_in:
                     state = network.fade_in_state(1.0, dt, movie[:, 0])
-                yield network.simulate(movie, dt, initial_state=state).cpu().numpy()
+                result = network.simulate(movie, dt, initial_state=state).cpu().numpy()
+            yield result
 
     def _simulate_batched(self, movie, dt, fade_in) -> Iterator[np.ndarray]:
         from flyvis.network.ensemble_simulation import simulate_ensemble
@@ -344,6 +348,12 @@ class AnalysisMixin:
         """
         if self.in_context:
             raise ValueError("clustering is not available in context")
+        if self.names != self._directory_order():
+            # a stored clustering lists its models in directory order
+            raise ValueError(
+                "clustering needs the models in directory order (as loaded); this "
+                "ensemble is sorted or a subset: use a freshly loaded Ensemble."
+            )
         cell_type = check_name(cell_type, self.cell_types)
         path = self.dir.path / "umap_and_clustering" / f"{cell_type}.pickle"
         if path.is_file():
@@ -352,6 +362,10 @@ class AnalysisMixin:
         from flyvis.analysis.clustering import compute_umap_and_clustering
 
         return compute_umap_and_clustering(self, cell_type)
+
+    def _directory_order(self) -> list:
+        """Names of the loaded models in directory order (the order of loading)."""
+        return sorted(dict.keys(self), key=lambda name: name.rsplit("/", 1)[-1])
 
     def cluster_indices(self, cell_type: str) -> Dict[int, np.ndarray]:
         """Cluster id -> model positions, cluster 0 having the lowest mean task error.

@@ -281,7 +281,9 @@ class ConnectomeView(FieldPlotsMixin):
         Raises:
             ValueError: For an unknown mode, sign or cell type.
         """
-        cell_types = [self._check(t) for t in (cell_types or self.cell_types_sorted)]
+        if cell_types is None:  # (an array has no truth value)
+            cell_types = self.cell_types_sorted
+        cell_types = [self._check(t) for t in cell_types]
         matrix = self._central_matrix(mode, only_sign, cell_types)
         if min_number is not None:
             matrix = np.where(np.abs(matrix) <= min_number, np.nan, matrix)
@@ -407,7 +409,9 @@ class ConnectomeView(FieldPlotsMixin):
         Returns:
             ``(fig, axes)``.
         """
-        cell_types = [self._check(t) for t in (cell_types or self.cell_types_sorted)]
+        if cell_types is None:  # (an array has no truth value)
+            cell_types = self.cell_types_sorted
+        cell_types = [self._check(t) for t in cell_types]
         if axes is None:
             fig, axes, _ = plt_utils.get_axis_grid(
                 cell_types, scale=1, fontsize=fontsize, alpha=0
