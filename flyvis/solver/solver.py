@@ -259,6 +259,32 @@ class MultiTaskSolver:
         self.network.stimulus.add_input(lum)
         return self.network(self.network.stimulus(), self.task.dataset.dt, state=state)
 
+    @staticmethod
+    def _loss_kwargs(data: Mapping[str, Any]) -> Dict[str, Any]:
+        """Keyword arguments of the objectives: the input frames and the item's own."""
+        return {"lum": data["lum"], **(data.get("loss_kwargs", {}) or {})}
+
+    def _evaluation_activity(self, dataloader, t_pre: float):
+        """Yields ``(data, activity)`` per batch, in eval mode without augmentation.
+
+        The grey steady state (``t_pre`` s) is computed once per batch size; train
+        mode is restored when the iteration ends or is abandoned.
+        """
+        self._eval()
+        steady: Dict[int, Any] = {}
+        try:
+            with self.task.dataset.augmentation(False):
+                for data in dataloader:
+                    data = self._to_device(data)
+                    batch_size = data["lum"].shape[0]
+                    with torch.no_grad():
+                        if batch_size not in steady:
+                            steady[batch_size] = self._steady_state(t_pre, batch_size)
+                        activity = self._simulate(data["lum"], steady[batch_size])
+                    yield data, activity
+        finally:
+            self._train()
+
     def _record(self, key: str, value: float) -> None:
         self._pending.setdefault(key, []).append(value)
 
@@ -365,10 +391,7 @@ class MultiTaskSolver:
                             steady[batch_size] = self._steady_state(t_pre, batch_size)
                         self.optimizer.zero_grad()
                         activity = self._simulate(data["lum"], steady[batch_size])
-                        kwargs = {
-                            "lum": data["lum"],
-                            **(data.get("loss_kwargs", {}) or {}),
-                        }
+                        kwargs = self._loss_kwargs(data)
                         losses = {
                             task: self.task.loss(
                                 self.decoder[task](activity), data[task], task, **kwargs
@@ -467,35 +490,24 @@ class MultiTaskSolver:
     @torch.no_grad()
     def _evaluate(self, dataloader, t_pre: float = 0.25) -> Dict[str, Dict[str, float]]:
         """Per-task mean loss, EPE and zero-prediction EPE over a loader (no tracking)."""
-        self._eval()
         if self.scheduler is not None:
             self.scheduler(self.iteration)
         epe = _objective("epe")
         sums: Dict[str, Dict[str, List[float]]] = {
             t: {"loss": [], "epe": [], "epe_zero": []} for t in self.tasks
         }
-        try:
-            steady = {}
-            with self.task.dataset.augmentation(False):
-                for data in dataloader:
-                    data = self._to_device(data)
-                    batch_size = data["lum"].shape[0]
-                    if batch_size not in steady:
-                        steady[batch_size] = self._steady_state(t_pre, batch_size)
-                    activity = self._simulate(data["lum"], steady[batch_size])
-                    kwargs = {"lum": data["lum"], **(data.get("loss_kwargs", {}) or {})}
-                    for task in self.tasks:
-                        y = self.decoder[task](activity)
-                        target = data[task]
-                        sums[task]["loss"].append(
-                            float(self.task.loss(y, target, task, **kwargs))
-                        )
-                        sums[task]["epe"].append(float(epe(y, target)))
-                        sums[task]["epe_zero"].append(
-                            float(epe(torch.zeros_like(target), target))
-                        )
-        finally:
-            self._train()
+        for data, activity in self._evaluation_activity(dataloader, t_pre):
+            kwargs = self._loss_kwargs(data)
+            for task in self.tasks:
+                y = self.decoder[task](activity)
+                target = data[task]
+                sums[task]["loss"].append(
+                    float(self.task.loss(y, target, task, **kwargs))
+                )
+                sums[task]["epe"].append(float(epe(y, target)))
+                sums[task]["epe_zero"].append(
+                    float(epe(torch.zeros_like(target), target))
+                )
         return {
             task: {
                 key: float(np.mean(v)) if v else float("nan") for key, v in values.items()

@@ -68,25 +68,13 @@ def validate(
 
     functions = [get_objective(name) for name in loss_fns]
     loader = dataloader or solver.task.val_data
-    solver._eval()
     values = {task: [[] for _ in functions] for task in solver.tasks}
-    try:
-        steady = {}
-        with solver.task.dataset.augmentation(False):
-            for data in loader:
-                data = solver._to_device(data)
-                batch_size = data["lum"].shape[0]
-                if batch_size not in steady:
-                    steady[batch_size] = solver._steady_state(t_pre, batch_size)
-                activity = solver._simulate(data["lum"], steady[batch_size])
-                kwargs = dict(data.get("loss_kwargs", {}) or {})
-                kwargs.setdefault("lum", data["lum"])
-                for task in solver.tasks:
-                    y = solver.decoder[task](activity)
-                    for k, fn in enumerate(functions):
-                        values[task][k].append(float(fn(y, data.get(task), **kwargs)))
-    finally:
-        solver._train()
+    for data, activity in solver._evaluation_activity(loader, t_pre):
+        kwargs = solver._loss_kwargs(data)
+        for task in solver.tasks:
+            y = solver.decoder[task](activity)
+            for k, fn in enumerate(functions):
+                values[task][k].append(float(fn(y, data.get(task), **kwargs)))
     per_task = np.array(
         [[np.mean(v) if v else np.nan for v in values[task]] for task in solver.tasks]
     )
@@ -200,19 +188,9 @@ def record_validation_activity(
         np.asarray(connectome.central_cells_index[:]), dtype=torch.long
     )
     cell_types = np.asarray(connectome.unique_cell_types[:])
-    solver._eval()
     traces = []
-    try:
-        steady = None
-        with solver.task.dataset.augmentation(False):
-            for data in solver.task.val_data:
-                data = solver._to_device(data)
-                if steady is None:
-                    steady = solver._steady_state(t_pre, data["lum"].shape[0])
-                activity = solver._simulate(data["lum"], steady)
-                traces.append(activity[..., central.to(activity.device)].cpu().numpy())
-    finally:
-        solver._train()
+    for _, activity in solver._evaluation_activity(solver.task.val_data, t_pre):
+        traces.append(activity[..., central.to(activity.device)].cpu().numpy())
     activity = np.concatenate(traces, axis=0)
     folder = Path(solver.path) / "recordings"
     out = {
