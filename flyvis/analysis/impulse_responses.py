@@ -15,6 +15,22 @@ from flyvis.analysis.stimulus_responses import generic_responses
 __all__ = ["central_impulses_responses", "spatial_impulses_responses"]
 
 
+def _impulse_config(durations, bg_intensity: float, dt: float, intensity: float):
+    """Dataset config shared by the impulse stimuli (flyvis' values)."""
+    return dict(
+        impulse_durations=list(durations),
+        dot_column_radius=0,
+        bg_intensity=bg_intensity,
+        t_stim=2,
+        dt=dt,
+        n_ommatidia=721,
+        t_pre=1.0,
+        t_post=0,
+        intensity=intensity,
+        mode="impulse",
+    )
+
+
 def central_impulses_responses(
     network_view_or_ensemble: Any,
     dataset=None,
@@ -40,18 +56,7 @@ def central_impulses_responses(
     """
     from flyvis.datasets.dots import CentralImpulses
 
-    config = dict(
-        impulse_durations=list(impulse_durations),
-        dot_column_radius=0,
-        bg_intensity=bg_intensity,
-        t_stim=2,
-        dt=dt,
-        n_ommatidia=721,
-        t_pre=1.0,
-        t_post=0,
-        intensity=intensity,
-        mode="impulse",
-    )
+    config = _impulse_config(impulse_durations, bg_intensity, dt, intensity)
     return generic_responses(
         network_view_or_ensemble, dataset, config, CentralImpulses, 4.0, 0.0, batch_size
     )
@@ -84,19 +89,8 @@ def spatial_impulses_responses(
     """
     from flyvis.datasets.dots import SpatialImpulses
 
-    config = dict(
-        impulse_durations=list(impulse_durations),
-        max_extent=max_extent,
-        dot_column_radius=0,
-        bg_intensity=bg_intensity,
-        t_stim=2,
-        dt=dt,
-        n_ommatidia=721,
-        t_pre=1.0,
-        t_post=0,
-        intensity=intensity,
-        mode="impulse",
-    )
+    config = _impulse_config(impulse_durations, bg_intensity, dt, intensity)
+    config["max_extent"] = max_extent
     return generic_responses(
         network_view_or_ensemble, dataset, config, SpatialImpulses, 4.0, 0.0, batch_size
     )
