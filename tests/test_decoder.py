@@ -468,3 +468,19 @@ def test_task_init_decoder_builds_a_dict_of_decoders(fake34):
     assert flyvis.task.init_decoder is tasks_init_decoder
     decoders = flyvis.task.init_decoder({"flow": FLOW_CONFIG}, fake34)
     assert set(decoders) == {"flow"} and isinstance(decoders["flow"], DecoderGAVP)
+
+
+def test_dropout_zeroes_a_fraction_p_and_rescales_the_rest():
+    from flyvis.task.decoder import Dropout
+
+    torch.manual_seed(0)
+    drop = Dropout(0.3)
+    x = torch.full((200, 1000), 2.0, requires_grad=True)
+    y = drop(x)
+    kept = y != 0
+    assert abs(kept.float().mean().item() - 0.7) < 0.005
+    torch.testing.assert_close(y[kept], torch.full_like(y[kept], 2.0 / 0.7))
+    y.sum().backward()
+    torch.testing.assert_close(x.grad, kept.float() / 0.7)
+    assert drop.eval()(x) is x
+    assert Dropout(0.0).train()(x) is x

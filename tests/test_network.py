@@ -363,6 +363,41 @@ def test_stepper_matches_simulate(default_network):
         stepper.cell_type("T4e")
 
 
+@pytest.mark.parametrize("batch", [1, 3])
+def test_fused_stepper_equals_generic_euler_step(small_network, batch):
+    """Dark steps, resets, hooks and parameter refreshes: fused vs generic path."""
+    net = small_network
+    torch.manual_seed(4)
+    n_hex = net._n_hexals()
+    frames = 0.5 + 0.3 * torch.rand(6, batch, 1, n_hex)
+    dt = 0.01
+
+    def run(fused: bool):
+        stepper = net.stepper(dt, batch_size=batch, initial_state=None)
+        assert stepper._fused is not None  # the sparse engine's fused step
+        if not fused:
+            stepper._fused = None
+        out = [stepper.step(frames[0]).clone(), stepper.step(None).clone()]
+        stepper.reset(net.steady_state(0.3, dt, batch))
+        out.append(stepper.step(frames[1]).clone())
+        net.register_state_hook(lambda state: state.v.clamp(max=0.01))
+        try:
+            out.append(stepper.step(frames[2]).clone())
+        finally:
+            net.clear_state_hooks()
+        with torch.no_grad():
+            net.nodes_bias += 0.05
+        stepper.refresh()
+        out += [stepper.step(frames[t]).clone() for t in (3, 4, 5)]
+        with torch.no_grad():
+            net.nodes_bias -= 0.05
+        return torch.stack(out)
+
+    fused, generic = run(True), run(False)
+    torch.testing.assert_close(fused, generic, atol=1e-6, rtol=0)
+    assert fused[3].max() <= 0.01 < fused[2].max()  # the hook acted
+
+
 def test_simulate_ensemble_equals_loop_over_models():
     from flyvis.network.ensemble_simulation import simulate_ensemble
 

@@ -163,8 +163,15 @@ class PPNeuronIGRSynapses(NetworkDynamics):
 
 
 def _fusable(dynamics: "NetworkDynamics", params: DynamicsParams) -> bool:
+    """Whether the fused node-major integration computes these dynamics.
+
+    True for ``PPNeuronIGRSynapses`` (or a subclass that keeps its velocity)
+    with ReLU and the sparse engine.
+    """
     return (
-        type(dynamics.activation) is nn.ReLU
+        isinstance(dynamics, PPNeuronIGRSynapses)
+        and type(dynamics).velocity is PPNeuronIGRSynapses.velocity
+        and type(dynamics.activation) is nn.ReLU
         and getattr(params.synapses, "matrix", None) is not None
         and not params.extra
     )

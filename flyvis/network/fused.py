@@ -27,31 +27,33 @@ from __future__ import annotations
 
 import torch
 
-from flyvis.network.engine import SynapseOperator, sddmm_stacked
+from flyvis.network.engine import SynapseOperator, _node_major, sddmm_stacked
 
-__all__ = ["fused_euler"]
+__all__ = ["fused_euler", "FusedStep"]
 
 
 class _FusedEuler(torch.autograd.Function):
     # Every step works node-major on (n_nodes, batch) tensors, so the CSR
     # product W @ r needs no transposition and the per-step tensors are
-    # contiguous slices of movie-sized buffers (frames, n_nodes, batch). Inputs
-    # and outputs are transposed once per movie.
+    # contiguous slices of movie-sized buffers (frames, n_nodes, batch). The
+    # movie input and the output gradient are read per step through transposed
+    # views (cheaper than transposing whole movies). The weight gradient's
+    # SDDMM needs node-major (n_nodes, frames * batch) operands: the adjoints
+    # are written there per step, the activations transposed once.
 
     @staticmethod
     def forward(ctx, v0, bias, rate, values, x, operator):
         matrix = operator.matrix
         batch, n_frames, n_nodes = x.shape
-        x_nm = x.permute(1, 2, 0).contiguous()  # (T, N, B)
-        bias_c, rate_c = bias.unsqueeze(1), rate.unsqueeze(1)
+        bias_c, rate_c = _per_node(bias, batch), _per_node(rate, batch)
         out = v0.new_empty(n_frames, n_nodes, batch)
         drive = v0.new_empty(n_frames, n_nodes, batch)
-        v = v0.new_empty(n_nodes, batch).copy_(v0.t())  # row-major even for batch 1
+        v = _node_major(v0)
         r = torch.empty_like(v)  # reused: no allocation per step
         for t in range(n_frames):
             d = drive[t]
             torch.mm(matrix, torch.clamp(v, min=0, out=r), out=d)
-            d.add_(bias_c).sub_(v).add_(x_nm[t])
+            d.add_(bias_c).sub_(v).add_(_step_view(x, t))
             v = torch.addcmul(v, rate_c, d, out=out[t])
         ctx.operator = operator
         ctx.save_for_backward(v0, rate, out, drive)
@@ -63,38 +65,46 @@ class _FusedEuler(torch.autograd.Function):
         operator = ctx.operator
         needs_v0, needs_bias, needs_rate, needs_values, needs_x, _ = ctx.needs_input_grad
         n_frames, n_nodes, batch = out.shape
-        grad_nm = grad_out.permute(1, 2, 0).contiguous()  # (T, N, B)
-        rate_c = rate.unsqueeze(1)
+        rate_c = _per_node(rate, batch)
         keep = 1 - rate_c
-        lam = grad_nm.new_zeros(n_nodes, batch)
-        # dL/dD_t (= dL/ds_t = dL/dx_t) and r_t = relu(V_t), node-major (N, T, B)
-        g_all = grad_nm.new_empty(n_nodes, n_frames, batch)
-        r_all = grad_nm.new_empty(n_nodes, n_frames, batch) if needs_values else None
-        v0_nm = v0.new_empty(n_nodes, batch).copy_(v0.t())
-        g = torch.empty_like(lam)
+        v0_nm = _node_major(v0)
+        lam = grad_out.new_zeros(n_nodes, batch)  # dL/dV_t+1
+        g = torch.empty_like(lam)  # g_t = dL/dD_t (= dL/ds_t = dL/dx_t)
         grad_r = torch.empty_like(lam)
+        # the adjoints of all steps, node-major (N, T, B): an operand of the SDDMM
+        keep_g = needs_values or needs_x
+        g_nm = grad_out.new_empty(n_nodes, n_frames, batch) if keep_g else None
+        # per-node sums over steps, accumulated in the loop
+        bias_acc = torch.zeros_like(lam) if needs_bias else None
+        rate_acc = torch.zeros_like(lam) if needs_rate else None
         for t in range(n_frames - 1, -1, -1):
-            lam += grad_nm[t]  # dL/dV_t+1
+            lam.add_(_step_view(grad_out, t))
             torch.mul(lam, rate_c, out=g)
-            g_all[:, t] = g
+            if keep_g:
+                g_nm[:, t].copy_(g)
+            if needs_bias:
+                bias_acc.add_(g)
+            if needs_rate:
+                rate_acc.addcmul_(g, drive[t])
             v = out[t - 1] if t > 0 else v0_nm
-            if needs_values:
-                torch.clamp(v, min=0, out=r_all[:, t])
             torch.mm(operator.matrix_t, g, out=grad_r)
-            lam = torch.addcmul(
-                torch.ops.aten.threshold_backward(grad_r, v, 0), lam, keep
+            torch.addcmul(
+                torch.ops.aten.threshold_backward(grad_r, v, 0), lam, keep, out=lam
             )
-        grad_bias = g_all.sum((1, 2)) if needs_bias else None
-        grad_rate = None
-        if needs_rate:
-            # sum_t,b lam_t+1 * D_t with lam = g / rate
-            grad_rate = torch.einsum("ntb,tnb->n", g_all, drive) / rate
+        grad_bias = bias_acc.sum(1) if needs_bias else None
+        # sum_t,b lam_t+1 * D_t = sum_t,b g_t * D_t / rate
+        grad_rate = rate_acc.sum(1) / rate if needs_rate else None
         grad_values = None
         if needs_values:
+            # r_t = relu(V_t), node-major (N, T, B) like the adjoints
+            r_nm = out.new_empty(n_nodes, n_frames, batch)
+            torch.clamp(v0_nm, min=0, out=r_nm[:, 0])
+            torch.clamp(out[:-1].transpose(0, 1), min=0, out=r_nm[:, 1:])
             grad_values = sddmm_stacked(
-                operator.matrix, g_all.view(n_nodes, -1).t(), r_all.view(n_nodes, -1).t()
+                operator.matrix, g_nm.view(n_nodes, -1).t(), r_nm.view(n_nodes, -1).t()
             )
-        grad_x = g_all.permute(2, 1, 0).contiguous() if needs_x else None
+            del r_nm
+        grad_x = g_nm.permute(2, 1, 0).contiguous() if needs_x else None
         return (
             (lam.t().contiguous() if needs_v0 else None),
             grad_bias,
@@ -103,6 +113,26 @@ class _FusedEuler(torch.autograd.Function):
             grad_x,
             None,
         )
+
+
+def _per_node(x: torch.Tensor, batch: int) -> torch.Tensor:
+    """Per-node values ``(n_nodes,)`` repeated as a contiguous ``(n_nodes, batch)``.
+
+    Element-wise ops between same-shaped contiguous tensors run as one flat
+    vectorised loop; broadcasting a ``(n_nodes, 1)`` operand over a short batch
+    axis makes them several times slower.
+    """
+    return x.unsqueeze(1).expand(-1, batch).contiguous()
+
+
+def _step_view(x: torch.Tensor, t: int) -> torch.Tensor:
+    """Frame ``t`` of a ``(batch, frames, n_nodes)`` movie as ``(n_nodes, batch)``.
+
+    A view; for a batch of 1 it is the contiguous frame itself.
+    """
+    if x.shape[0] == 1:
+        return x[0, t].unsqueeze(1)
+    return x[:, t].t()
 
 
 def fused_euler(
@@ -140,18 +170,60 @@ def _integrate_no_grad(v0, bias, rate, matrix, x):
     the peak memory is the output plus a few node-level tensors (long movies).
     """
     batch, n_frames, n_nodes = x.shape
-    bias_c, rate_c = bias.unsqueeze(1), rate.unsqueeze(1)
+    bias_c, rate_c = _per_node(bias, batch), _per_node(rate, batch)
     out = v0.new_empty(batch, n_frames, n_nodes)
     # fresh (n_nodes, batch) buffers: v0.t() of a batch of 1 is "contiguous" with
     # column-major strides, which sends the CSR product down a slow path
-    v = v0.new_empty(n_nodes, batch).copy_(v0.t())
+    v = _node_major(v0)
     d = v0.new_empty(n_nodes, batch)
     r = v0.new_empty(n_nodes, batch)
     v_next = v0.new_empty(n_nodes, batch)
     for t in range(n_frames):
         torch.mm(matrix, torch.clamp(v, min=0, out=r), out=d)
-        d.add_(bias_c).sub_(v).add_(x[:, t].t())
+        d.add_(bias_c).sub_(v).add_(_step_view(x, t))
         torch.addcmul(v, rate_c, d, out=v_next)
         v, v_next = v_next, v
-        out[:, t] = v.t()
+        _step_view(out, t).copy_(v)
     return out
+
+
+class FusedStep:
+    """One Euler step at a time, node-major, without gradients (closed loops).
+
+    Holds the per-node rates and resting potentials expanded for the batch and
+    two work buffers, so a step is one CSR product and four element-wise ops
+    on contiguous ``(n_nodes, batch)`` tensors.
+
+    Args:
+        bias: Resting potentials ``(n_nodes,)``.
+        tau: Time constants ``(n_nodes,)`` in seconds (floored at ``dt``).
+        synapses: Operator of the sparse engine.
+        dt: Integration step in seconds.
+        batch: Batch size.
+    """
+
+    def __init__(self, bias, tau, synapses: SynapseOperator, dt: float, batch: int):
+        rate = dt / torch.clamp(tau.detach(), min=dt)
+        self.bias = _per_node(bias.detach(), batch)
+        self.rate = _per_node(rate, batch)
+        self.matrix = synapses.matrix
+        self._r = torch.empty_like(self.bias)
+        self._d = torch.empty_like(self.bias)
+
+    def __call__(
+        self, v: torch.Tensor, x: torch.Tensor, out: torch.Tensor
+    ) -> torch.Tensor:
+        """Writes ``V + a * (b - V + W relu(V) + x)`` into ``out``.
+
+        Args:
+            v: Voltages ``(n_nodes, batch)``, contiguous.
+            x: Input currents ``(n_nodes, batch)``.
+            out: Output buffer ``(n_nodes, batch)`` (not ``v``).
+
+        Returns:
+            ``out``.
+        """
+        d = self._d
+        torch.mm(self.matrix, torch.clamp(v, min=0, out=self._r), out=d)
+        d.add_(self.bias).sub_(v).add_(x)
+        return torch.addcmul(v, self.rate, d, out=out)

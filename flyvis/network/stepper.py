@@ -21,7 +21,9 @@ from typing import Optional, Union
 
 import torch
 
-from flyvis.network.dynamics import euler_step
+from flyvis.network.dynamics import _fusable, euler_step
+from flyvis.network.engine import _node_major
+from flyvis.network.fused import FusedStep
 from flyvis.network.network import NetworkState, _check_dt
 from flyvis.network.stimulus import check_movie
 
@@ -57,6 +59,10 @@ class NetworkStepper:
         self._n_types = len(self._input_index) // self._n_hexals
         self._type_index = {}
         self._x = torch.zeros(self.batch_size, network.n_nodes, device=network.device)
+        # node-major state for the fused step: (n_nodes, batch) double buffer
+        self._x_nm = self._x.t().contiguous()
+        self._v_nm: Optional[torch.Tensor] = None
+        self._v_next: Optional[torch.Tensor] = None
         self.refresh()
         self.reset(initial_state)
 
@@ -65,6 +71,17 @@ class NetworkStepper:
         with torch.no_grad():
             self.network.clamp()
             self.params = self.network.prepare()
+            self._fused = (
+                FusedStep(
+                    self.params.bias,
+                    self.params.tau,
+                    self.params.synapses,
+                    self.dt,
+                    self.batch_size,
+                )
+                if _fusable(self.network.dynamics, self.params)
+                else None
+            )
 
     def reset(self, initial_state: Union[str, NetworkState, torch.Tensor, None] = "auto"):
         """Sets the state: ``"auto"`` (grey steady state), ``None`` or a given state.
@@ -99,8 +116,8 @@ class NetworkStepper:
                 (grey = 0.5); ``None`` means no input (dark, 0).
 
         Returns:
-            Voltages after the step, ``(batch, n_nodes)`` (a view of the state;
-            clone it to keep it).
+            Voltages after the step, ``(batch, n_nodes)``: a view of the
+            state, whose memory later steps reuse; clone it to keep it.
 
         Raises:
             ValueError: For a wrong shape, hexal count or NaN input.
@@ -118,15 +135,33 @@ class NetworkStepper:
                         f"frame has batch size {frame.shape[0]}, the stepper {self.batch_size}."
                     )
                 values = frame.to(self._x).repeat(1, self._n_types)
-                self._x[:, self._input_index] = values
-            self.v = euler_step(
-                self.network.dynamics, self.v, self.params, self._x, self.dt
-            )
+                if self._fused is None:
+                    self._x[:, self._input_index] = values
+                else:
+                    self._x_nm[self._input_index] = values.t()
+            if self._fused is None:
+                self.v = euler_step(
+                    self.network.dynamics, self.v, self.params, self._x, self.dt
+                )
+            else:
+                self._fused_step(frame is None)
             for hook in self.network._hooks():
                 replaced = hook(self.v)
                 if replaced is not None:
                     self.v = replaced
         return self.v
+
+    def _fused_step(self, dark: bool) -> None:
+        """Advances the node-major state with :class:`FusedStep` (no allocation)."""
+        if self._v_nm is None or self.v.data_ptr() != self._v_nm.data_ptr():
+            # first step, or the state was replaced (reset, hook, assignment)
+            self._v_nm = _node_major(self.v)
+            self._v_next = torch.empty_like(self._v_nm)
+        if dark:
+            self._x_nm.zero_()
+        self._fused(self._v_nm, self._x_nm, out=self._v_next)
+        self._v_nm, self._v_next = self._v_next, self._v_nm
+        self.v = self._v_nm.t()
 
     def cell_type(self, cell_type: str) -> torch.Tensor:
         """Voltages of all cells of one type, ``(batch, n_cells_of_type)``."""

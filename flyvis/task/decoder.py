@@ -29,6 +29,7 @@ __all__ = [
     "Conv2dConstWeight",
     "Conv2dHexSpace",
     "DecoderGAVP",
+    "Dropout",
     "init_decoder",
 ]
 
@@ -261,6 +262,28 @@ class Conv2dHexSpace(Conv2dConstWeight):
         return super().forward(x)
 
 
+class Dropout(nn.Dropout):
+    """``torch.nn.Dropout`` with the mask drawn from ``torch.rand``.
+
+    Same semantics (in training, each element is zeroed with probability ``p``
+    and the rest scaled by ``1 / (1 - p)``; identity in evaluation), about twice
+    as fast on CPU as ``bernoulli_``. A subclass of ``nn.Dropout``, so code that
+    looks for dropout modules finds it.
+
+    Args:
+        p: Probability of zeroing an element, in ``[0, 1)``.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Applies dropout to ``x`` (any shape) in training mode."""
+        if not self.training or self.p == 0:
+            return x
+        mask = torch.rand_like(x).ge_(self.p).mul_(1.0 / (1.0 - self.p))
+        if self.inplace:
+            return x.mul_(mask)
+        return x * mask
+
+
 class DecoderGAVP(ActivityDecoder):
     """Convolutional read-out on the hexagonal map (flyvis' default decoder).
 
@@ -330,7 +353,7 @@ class DecoderGAVP(ActivityDecoder):
             )
         # hexal-major order (hexal, type): see forward
         self._output_index_np = output_index.T.reshape(-1).astype(np.int64)
-        self._output_index: Dict[torch.device, torch.Tensor] = {}
+        self._map_gather: Dict[torch.device, Any] = {}
         self.n_output_types = output_index.shape[0]
 
         in_channels = self.n_output_types
@@ -347,7 +370,7 @@ class DecoderGAVP(ActivityDecoder):
                 base.append(nn.BatchNorm2d(c))
             base.append(getattr(nn, activation)())
             if p_dropout:
-                base.append(nn.Dropout(p_dropout))
+                base.append(Dropout(p_dropout))
             in_channels = c
         self.base = nn.Sequential(*base)
 
@@ -370,12 +393,25 @@ class DecoderGAVP(ActivityDecoder):
         logger.info("Initialized decoder with %s parameters.", self.num_parameters)
         logger.info(repr(self))
 
-    def _output_nodes(self, device: torch.device) -> torch.Tensor:
-        index = self._output_index.get(device)
-        if index is None:
-            index = torch.from_numpy(self._output_index_np).to(device)
-            self._output_index[device] = index
-        return index
+    def _map_gather_index(self, device: torch.device):
+        """Node of every (map pixel, output type) and the on-lattice pixel mask.
+
+        Returns:
+            ``(H * W * n_types,)`` node indices (pixels outside the lattice point
+            to node 0) and a float mask of the same shape, 1 on the lattice;
+            cached per device.
+        """
+        cached = self._map_gather.get(device)
+        if cached is None:
+            n_types = self.n_output_types
+            nodes = torch.zeros(self.H * self.W, n_types, dtype=torch.long)
+            index = torch.from_numpy(self._map_index_np)
+            nodes[index] = torch.from_numpy(self._output_index_np).view(-1, n_types)
+            mask = torch.zeros(self.H * self.W, n_types)
+            mask[index] = 1.0
+            cached = (nodes.view(-1).to(device), mask.view(-1).to(device))
+            self._map_gather[device] = cached
+        return cached
 
     def forward(self, activity: torch.Tensor) -> torch.Tensor:
         """Decodes activity to predictions on the hex lattice.
@@ -395,18 +431,17 @@ class DecoderGAVP(ActivityDecoder):
         device = activity.device
         n_types, n_hex = self.n_output_types, self.n_hexals
 
-        # Rectified voltages of the output types, hexal-major: (N * T, n_hexals,
-        # n_types). Scattered into (N * T, H * W, n_types) storage, this is the
-        # (N * T, n_types, H, W) map in channels-last memory layout, for which
-        # CPU convolutions (forward and backward) run about 2x faster than for
-        # the default layout. Cells outside the lattice stay 0.
-        x = activity.index_select(-1, self._output_nodes(device))
-        x = F.relu(x).reshape(n_samples * n_frames, n_hex, n_types)
-        map_index = self.map_index(device)
-        x = x.new_zeros(n_samples * n_frames, self.H * self.W, n_types).index_copy(
-            1, map_index, x
-        )
+        # Rectified voltages of the output types on the (H, W) map in
+        # channels-last memory layout ((N * T, H * W, n_types) storage), for
+        # which CPU convolutions (forward and backward) run about 2x faster than
+        # for the default layout; map pixels outside the lattice are 0. One
+        # gather from the (N * T, n_nodes) activity builds it.
+        map_nodes, on_lattice = self._map_gather_index(device)
+        flat = activity.reshape(n_samples * n_frames, -1)
+        x = torch.gather(flat, 1, map_nodes.expand(flat.shape[0], -1))
+        x = F.relu(x) * on_lattice.to(x.dtype)
         x = x.view(n_samples * n_frames, self.H, self.W, n_types).permute(0, 3, 1, 2)
+        map_index = self.map_index(device)
 
         out = self.decoder(self.base(x))
         if self.normalize_last:
