@@ -484,3 +484,4 @@ def test_dropout_zeroes_a_fraction_p_and_rescales_the_rest():
     torch.testing.assert_close(x.grad, kept.float() / 0.7)
     assert drop.eval()(x) is x
     assert Dropout(0.0).train()(x) is x
+    assert not Dropout(1.0).train()(x).any()

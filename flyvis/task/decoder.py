@@ -271,13 +271,15 @@ class Dropout(nn.Dropout):
     looks for dropout modules finds it.
 
     Args:
-        p: Probability of zeroing an element, in ``[0, 1)``.
+        p: Probability of zeroing an element, in ``[0, 1]``.
     """
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Applies dropout to ``x`` (any shape) in training mode."""
         if not self.training or self.p == 0:
             return x
+        if self.p >= 1:
+            return x.mul_(0.0) if self.inplace else x * 0.0
         mask = torch.rand_like(x).ge_(self.p).mul_(1.0 / (1.0 - self.p))
         if self.inplace:
             return x.mul_(mask)
