@@ -8,12 +8,12 @@ One autograd function integrates a whole movie
     V_t+1   = V_t + a * D_t,       a = dt / max(tau, dt)
 
 and backpropagates through time explicitly. It keeps only node-level tensors:
-the voltages (the output, needed anyway) and the drive ``D_t``, both stored
-node-major as ``(frames, n_nodes, batch)`` so that every step's CSR product
-and update work on contiguous ``(n_nodes, batch)`` slices without
-transposition. Without gradients, a lean loop writes each step straight into
-the ``(batch, frames, n_nodes)`` output. The weight gradient is one sampled dense-dense
-product over all steps, ``dL/dW_e = sum_t,b g_t[b, tgt(e)] r_t[b, src(e)]``
+the voltages (the output ``(batch, frames, n_nodes)``, needed anyway) and the
+drive ``D_t``, stored node-major as ``(frames, n_nodes, batch)``. Every step's
+CSR product and update work on contiguous ``(n_nodes, batch)`` tensors;
+inputs and outputs are read and written per step through transposed views.
+Without gradients the same loop runs without keeping the drives. The weight
+gradient is one sampled dense-dense product over all steps, ``dL/dW_e = sum_t,b g_t[b, tgt(e)] r_t[b, src(e)]``
 with ``g_t = a * lambda_t+1`` (the adjoint of ``s_t``). Compared with
 autograd over the step loop this saves most of the per-step tensors and
 their bookkeeping; results equal the generic path (tested against the
@@ -33,38 +33,32 @@ __all__ = ["fused_euler", "FusedStep"]
 
 
 class _FusedEuler(torch.autograd.Function):
-    # Every step works node-major on (n_nodes, batch) tensors, so the CSR
-    # product W @ r needs no transposition and the per-step tensors are
-    # contiguous slices of movie-sized buffers (frames, n_nodes, batch). The
-    # movie input and the output gradient are read per step through transposed
-    # views (cheaper than transposing whole movies). The weight gradient's
-    # SDDMM needs node-major (n_nodes, frames * batch) operands: the adjoints
-    # are written there per step, the activations transposed once.
+    # Every step works node-major on contiguous (n_nodes, batch) tensors, so
+    # the CSR product W @ r needs no transposition; the drives are contiguous
+    # slices of a (frames, n_nodes, batch) buffer. The movie input, the output
+    # (saved for backward, no second copy of the voltages) and the output
+    # gradient are read and written per step through transposed views. The
+    # weight gradient's SDDMM needs node-major (n_nodes, frames * batch)
+    # operands: the adjoints are written there per step, the activations
+    # transposed once.
 
     @staticmethod
     def forward(ctx, v0, bias, rate, values, x, operator):
         matrix = operator.matrix
         batch, n_frames, n_nodes = x.shape
-        bias_c, rate_c = _per_node(bias, batch), _per_node(rate, batch)
-        out = v0.new_empty(n_frames, n_nodes, batch)
         drive = v0.new_empty(n_frames, n_nodes, batch)
-        v = _node_major(v0)
-        r = torch.empty_like(v)  # reused: no allocation per step
-        for t in range(n_frames):
-            d = drive[t]
-            torch.mm(matrix, torch.clamp(v, min=0, out=r), out=d)
-            d.add_(bias_c).sub_(v).add_(_step_view(x, t))
-            v = torch.addcmul(v, rate_c, d, out=out[t])
+        out = _integrate(v0, bias, rate, matrix, x, drive)
         ctx.operator = operator
+        # the output itself is saved (no node-major copy of the voltages)
         ctx.save_for_backward(v0, rate, out, drive)
-        return out.permute(2, 0, 1).contiguous()
+        return out
 
     @staticmethod
     def backward(ctx, grad_out):
-        v0, rate, out, drive = ctx.saved_tensors  # out, drive: (T, N, B)
+        v0, rate, out, drive = ctx.saved_tensors  # out (B, T, N), drive (T, N, B)
         operator = ctx.operator
         needs_v0, needs_bias, needs_rate, needs_values, needs_x, _ = ctx.needs_input_grad
-        n_frames, n_nodes, batch = out.shape
+        batch, n_frames, n_nodes = out.shape
         rate_c = _per_node(rate, batch)
         keep = 1 - rate_c
         v0_nm = _node_major(v0)
@@ -86,7 +80,7 @@ class _FusedEuler(torch.autograd.Function):
                 bias_acc.add_(g)
             if needs_rate:
                 rate_acc.addcmul_(g, drive[t])
-            v = out[t - 1] if t > 0 else v0_nm
+            v = _step_view(out, t - 1) if t > 0 else v0_nm
             torch.mm(operator.matrix_t, g, out=grad_r)
             torch.addcmul(
                 torch.ops.aten.threshold_backward(grad_r, v, 0), lam, keep, out=lam
@@ -99,7 +93,7 @@ class _FusedEuler(torch.autograd.Function):
             # r_t = relu(V_t), node-major (N, T, B) like the adjoints
             r_nm = out.new_empty(n_nodes, n_frames, batch)
             torch.clamp(v0_nm, min=0, out=r_nm[:, 0])
-            torch.clamp(out[:-1].transpose(0, 1), min=0, out=r_nm[:, 1:])
+            torch.clamp(out[:, :-1].permute(2, 1, 0), min=0, out=r_nm[:, 1:])
             grad_values = sddmm_stacked(
                 operator.matrix, g_nm.view(n_nodes, -1).t(), r_nm.view(n_nodes, -1).t()
             )
@@ -160,14 +154,16 @@ def fused_euler(
     tensors = (v0, bias, rate, synapses.values, inputs)
     if torch.is_grad_enabled() and any(t.requires_grad for t in tensors):
         return _FusedEuler.apply(v0, bias, rate, synapses.values, inputs, synapses)
-    return _integrate_no_grad(v0, bias, rate, synapses.matrix, inputs)
+    return _integrate(v0, bias, rate, synapses.matrix, inputs)
 
 
-def _integrate_no_grad(v0, bias, rate, matrix, x):
-    """The forward pass of :class:`_FusedEuler` without the saved tensors.
+def _integrate(v0, bias, rate, matrix, x, drive=None):
+    """Euler integration of a movie, node-major; the forward pass of the fused path.
 
-    Writes each step straight into the ``(batch, frames, n_nodes)`` output, so
-    the peak memory is the output plus a few node-level tensors (long movies).
+    Writes each step straight into the ``(batch, frames, n_nodes)`` output
+    (through a transposed view), so the peak memory is the output plus a few
+    node-level tensors, and the drives into ``drive`` ``(frames, n_nodes,
+    batch)`` if given (for the backward pass).
     """
     batch, n_frames, n_nodes = x.shape
     bias_c, rate_c = _per_node(bias, batch), _per_node(rate, batch)
@@ -175,10 +171,12 @@ def _integrate_no_grad(v0, bias, rate, matrix, x):
     # fresh (n_nodes, batch) buffers: v0.t() of a batch of 1 is "contiguous" with
     # column-major strides, which sends the CSR product down a slow path
     v = _node_major(v0)
-    d = v0.new_empty(n_nodes, batch)
-    r = v0.new_empty(n_nodes, batch)
-    v_next = v0.new_empty(n_nodes, batch)
+    v_next = torch.empty_like(v)
+    r = torch.empty_like(v)  # reused: no allocation per step
+    d = torch.empty_like(v)
     for t in range(n_frames):
+        if drive is not None:
+            d = drive[t]
         torch.mm(matrix, torch.clamp(v, min=0, out=r), out=d)
         d.add_(bias_c).sub_(v).add_(_step_view(x, t))
         torch.addcmul(v, rate_c, d, out=v_next)

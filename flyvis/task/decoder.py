@@ -262,6 +262,33 @@ class Conv2dHexSpace(Conv2dConstWeight):
         return super().forward(x)
 
 
+class _RectifiedGather(torch.autograd.Function):
+    """``relu(x[:, index]) * mask`` that saves only its output for backward.
+
+    The gradient flows where the output is positive (``relu`` passes and the
+    mask is 1), so neither the gathered values nor the mask product need to be
+    kept (the decoder's convolution keeps the output anyway).
+    """
+
+    @staticmethod
+    def forward(ctx, x, index, mask):
+        out = torch.gather(x, 1, index.expand(x.shape[0], -1))
+        out.clamp_(min=0).mul_(mask)
+        ctx.save_for_backward(out, index)
+        ctx.n_cols = x.shape[1]
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        out, index = ctx.saved_tensors
+        grad_x = None
+        if ctx.needs_input_grad[0]:
+            grad = torch.ops.aten.threshold_backward(grad, out, 0)
+            grad_x = grad.new_zeros(grad.shape[0], ctx.n_cols)
+            grad_x.scatter_add_(1, index.expand(grad.shape[0], -1), grad)
+        return grad_x, None, None
+
+
 class Dropout(nn.Dropout):
     """``torch.nn.Dropout`` with the mask drawn from ``torch.rand``.
 
@@ -440,8 +467,7 @@ class DecoderGAVP(ActivityDecoder):
         # gather from the (N * T, n_nodes) activity builds it.
         map_nodes, on_lattice = self._map_gather_index(device)
         flat = activity.reshape(n_samples * n_frames, -1)
-        x = torch.gather(flat, 1, map_nodes.expand(flat.shape[0], -1))
-        x = F.relu(x) * on_lattice.to(x.dtype)
+        x = _RectifiedGather.apply(flat, map_nodes, on_lattice.to(flat.dtype))
         x = x.view(n_samples * n_frames, self.H, self.W, n_types).permute(0, 3, 1, 2)
         map_index = self.map_index(device)
 
