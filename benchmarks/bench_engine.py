@@ -139,6 +139,14 @@ def main(argv=None) -> int:
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--json", type=Path, default=None, help="also write results here")
     parser.add_argument(
+        "--pause",
+        type=float,
+        default=3.0,
+        help="seconds to wait before each case process, so that the kernel has "
+        "reclaimed the previous one's memory (the reference training peaks at "
+        "2.8 GB)",
+    )
+    parser.add_argument(
         "--child", nargs=2, metavar=("CASE", "ENGINE"), help=argparse.SUPPRESS
     )
     args = parser.parse_args(argv)
@@ -151,6 +159,7 @@ def main(argv=None) -> int:
     for case in args.cases:
         row = {"case": case}
         for engine in ("sparse", "reference"):
+            time.sleep(args.pause)
             out = subprocess.run(
                 [
                     sys.executable,
