@@ -449,3 +449,14 @@ def test_differentiable_movie_over_several_optimisation_steps(small_network):
         optim.step()
     assert movie.grad is not None and torch.isfinite(movie.grad).all()
     assert movie.grad.abs().sum() > 0
+
+
+def test_inplace_change_of_fused_output_is_an_autograd_error(small_network):
+    """The fused path saves its output for backward: in-place edits are caught."""
+    net = small_network
+    x = 0.1 * torch.rand(2, 4, net.n_nodes)
+    out = net(x, 0.02)
+    assert out.grad_fn is not None and "Fused" in type(out.grad_fn).__name__
+    out.mul_(2.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.sum().backward()
