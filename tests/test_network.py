@@ -460,3 +460,27 @@ def test_inplace_change_of_fused_output_is_an_autograd_error(small_network):
     out.mul_(2.0)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         out.sum().backward()
+
+
+@pytest.mark.parametrize("batch, n_frames", [(4, 45), (1, 170)])
+def test_weight_gradient_over_several_chunks_matches_reference(batch, n_frames):
+    """The SDDMM is accumulated in chunks of ~80 columns, the first one partial."""
+    torch.manual_seed(5)
+    n_nodes = Network(
+        connectome=dict(type="ConnectomeFromAvgFilters", extent=1), device="cpu"
+    ).n_nodes
+    x = 0.2 * torch.rand(batch, n_frames, n_nodes, dtype=torch.float64)
+    readout = torch.randn(n_nodes, dtype=torch.float64)
+    grads = []
+    for engine in ("sparse", "reference"):
+        net = Network(
+            connectome=dict(type="ConnectomeFromAvgFilters", extent=1),
+            engine=engine,
+            device="cpu",
+        ).double()
+        (net(x, 0.02) @ readout).pow(2).sum().backward()
+        grads.append(
+            {k: p.grad.clone() for k, p in net.named_parameters() if p.grad is not None}
+        )
+    for key in grads[0]:
+        torch.testing.assert_close(grads[0][key], grads[1][key], rtol=1e-8, atol=1e-10)

@@ -38,9 +38,8 @@ class _FusedEuler(torch.autograd.Function):
     # slices of a (frames, n_nodes, batch) buffer. The movie input, the output
     # (saved for backward, no second copy of the voltages) and the output
     # gradient are read and written per step through transposed views. The
-    # weight gradient's SDDMM needs node-major (n_nodes, frames * batch)
-    # operands: the adjoints are written there per step, the activations
-    # transposed once.
+    # weight gradient's SDDMM needs node-major (n_nodes, steps * batch)
+    # operands: see _ChunkedWeightGrad.
 
     @staticmethod
     def forward(ctx, v0, bias, rate, values, x, operator):
@@ -65,17 +64,20 @@ class _FusedEuler(torch.autograd.Function):
         lam = grad_out.new_zeros(n_nodes, batch)  # dL/dV_t+1
         g = torch.empty_like(lam)  # g_t = dL/dD_t (= dL/ds_t = dL/dx_t)
         grad_r = torch.empty_like(lam)
-        # the adjoints of all steps, node-major (N, T, B): an operand of the SDDMM
-        keep_g = needs_values or needs_x
-        g_nm = grad_out.new_empty(n_nodes, n_frames, batch) if keep_g else None
         # per-node sums over steps, accumulated in the loop
         bias_acc = torch.zeros_like(lam) if needs_bias else None
         rate_acc = torch.zeros_like(lam) if needs_rate else None
+        grad_x = grad_out.new_empty(batch, n_frames, n_nodes) if needs_x else None
+        weight_grad = (
+            _ChunkedWeightGrad(operator.matrix, out, v0_nm) if needs_values else None
+        )
         for t in range(n_frames - 1, -1, -1):
             lam.add_(_step_view(grad_out, t))
             torch.mul(lam, rate_c, out=g)
-            if keep_g:
-                g_nm[:, t].copy_(g)
+            if needs_values:
+                weight_grad.add(t, g)
+            if needs_x:
+                _step_view(grad_x, t).copy_(g)
             if needs_bias:
                 bias_acc.add_(g)
             if needs_rate:
@@ -88,17 +90,7 @@ class _FusedEuler(torch.autograd.Function):
         grad_bias = bias_acc.sum(1) if needs_bias else None
         # sum_t,b lam_t+1 * D_t = sum_t,b g_t * D_t / rate
         grad_rate = rate_acc.sum(1) / rate if needs_rate else None
-        grad_values = None
-        if needs_values:
-            # r_t = relu(V_t), node-major (N, T, B) like the adjoints
-            r_nm = out.new_empty(n_nodes, n_frames, batch)
-            torch.clamp(v0_nm, min=0, out=r_nm[:, 0])
-            torch.clamp(out[:, :-1].permute(2, 1, 0), min=0, out=r_nm[:, 1:])
-            grad_values = sddmm_stacked(
-                operator.matrix, g_nm.view(n_nodes, -1).t(), r_nm.view(n_nodes, -1).t()
-            )
-            del r_nm
-        grad_x = g_nm.permute(2, 1, 0).contiguous() if needs_x else None
+        grad_values = weight_grad.result if needs_values else None
         return (
             (lam.t().contiguous() if needs_v0 else None),
             grad_bias,
@@ -106,6 +98,58 @@ class _FusedEuler(torch.autograd.Function):
             grad_values,
             grad_x,
             None,
+        )
+
+
+class _ChunkedWeightGrad:
+    """Accumulates ``dL/dW_e = sum_t,b g_t[tgt(e), b] r_t[src(e), b]`` in chunks of steps.
+
+    The SDDMM needs node-major ``(n_nodes, steps * batch)`` operands. Filling
+    them for a chunk of steps at a time (about 80 columns, where the SDDMM is
+    as efficient as for a whole movie) bounds the memory to two chunk-sized
+    buffers instead of two movie-sized ones. Steps are added in reverse order
+    (as the backward pass produces them); chunks are aligned at the end of the
+    movie, so only the last chunk added (starting at step 0) may be shorter.
+
+    Args:
+        matrix: CSR matrix of the forward pass (rows = targets).
+        out: Voltages after each step ``(batch, frames, n_nodes)``.
+        v0: Initial voltages ``(n_nodes, batch)``.
+    """
+
+    def __init__(self, matrix: torch.Tensor, out: torch.Tensor, v0: torch.Tensor):
+        batch, n_frames, n_nodes = out.shape
+        self.matrix, self.out, self.v0 = matrix, out, v0
+        self.n_frames = n_frames
+        self.steps = min(n_frames, -(-80 // batch))
+        self._g = out.new_empty(n_nodes, self.steps, batch)
+        self._r = out.new_empty(n_nodes, self.steps, batch)
+        self.result = torch.zeros_like(matrix.values())
+
+    def _chunk(self, t: int):
+        end = self.n_frames - (self.n_frames - 1 - t) // self.steps * self.steps
+        return max(0, end - self.steps), end
+
+    def add(self, t: int, g: torch.Tensor) -> None:
+        """Records the adjoint ``g`` ``(n_nodes, batch)`` of step ``t``."""
+        start, end = self._chunk(t)
+        n_nodes, _, batch = self._g.shape
+        size = n_nodes * (end - start) * batch
+        # a contiguous prefix of the buffer, also for a shorter chunk
+        g_chunk = self._g.view(-1)[:size].view(n_nodes, end - start, batch)
+        g_chunk[:, t - start].copy_(g)
+        if t != start:
+            return
+        # the chunk is complete: r_t = relu(V_t), with V_0 the initial state
+        r_chunk = self._r.view(-1)[:size].view(n_nodes, end - start, batch)
+        first = 0
+        if start == 0:
+            torch.clamp(self.v0, min=0, out=r_chunk[:, 0])
+            first = 1
+        voltages = self.out[:, start + first - 1 : end - 1].permute(2, 1, 0)
+        torch.clamp(voltages, min=0, out=r_chunk[:, first:])
+        self.result += sddmm_stacked(
+            self.matrix, g_chunk.view(n_nodes, -1).t(), r_chunk.view(n_nodes, -1).t()
         )
 
 
