@@ -202,8 +202,8 @@ def simulate_ensemble(
         grey = network._constant_input(1, 0.5)[0, 0][:, None, None]  # (N, 1, 1)
         for _ in range(int(1.0 / dt)):
             v = step(v, grey)
-    # node-major throughout: inputs (T, N, 1, B), outputs (T, N, M, B); one
-    # permutation at the end instead of strided copies every step
+    # node-major state (N, M, B) and inputs (T, N, 1, B); each step is copied
+    # into the (M, B, T, N) output (cheaper than permuting a movie-sized copy)
     x = network._photoreceptor_input(movie).permute(1, 2, 0).contiguous()[:, :, None, :]
     n_frames = movie.shape[1]
     out = torch.empty(n_models, batch, n_frames, n_nodes, device=network.device)

@@ -25,11 +25,13 @@ and the sparse engine, when no state hooks are registered.
 
 from __future__ import annotations
 
+from typing import Optional
+
 import torch
 
 from flyvis.network.engine import SynapseOperator, _node_major, sddmm_stacked
 
-__all__ = ["fused_euler", "FusedStep"]
+__all__ = ["fused_euler", "FusedStep", "step_rate"]
 
 
 class _FusedEuler(torch.autograd.Function):
@@ -194,7 +196,7 @@ def fused_euler(
     Returns:
         Voltages ``(batch, n_frames, n_nodes)`` after each step.
     """
-    rate = dt / torch.clamp(tau, min=dt)
+    rate = step_rate(tau, dt)
     tensors = (v0, bias, rate, synapses.values, inputs)
     if torch.is_grad_enabled() and any(t.requires_grad for t in tensors):
         return _FusedEuler.apply(v0, bias, rate, synapses.values, inputs, synapses)
@@ -210,27 +212,21 @@ def _integrate(v0, bias, rate, matrix, x, drive=None):
     batch)`` if given (for the backward pass).
     """
     batch, n_frames, n_nodes = x.shape
-    bias_c, rate_c = _per_node(bias, batch), _per_node(rate, batch)
+    step = FusedStep(bias, rate, matrix, batch)
     out = v0.new_empty(batch, n_frames, n_nodes)
     # fresh (n_nodes, batch) buffers: v0.t() of a batch of 1 is "contiguous" with
     # column-major strides, which sends the CSR product down a slow path
     v = _node_major(v0)
     v_next = torch.empty_like(v)
-    r = torch.empty_like(v)  # reused: no allocation per step
-    d = torch.empty_like(v)
     for t in range(n_frames):
-        if drive is not None:
-            d = drive[t]
-        torch.mm(matrix, torch.clamp(v, min=0, out=r), out=d)
-        d.add_(bias_c).sub_(v).add_(_step_view(x, t))
-        torch.addcmul(v, rate_c, d, out=v_next)
+        step(v, _step_view(x, t), v_next, None if drive is None else drive[t])
         v, v_next = v_next, v
         _step_view(out, t).copy_(v)
     return out
 
 
 class FusedStep:
-    """One Euler step at a time, node-major, without gradients (closed loops).
+    """One node-major Euler step without allocation (movies and closed loops).
 
     Holds the per-node rates and resting potentials expanded for the batch and
     two work buffers, so a step is one CSR product and four element-wise ops
@@ -238,34 +234,42 @@ class FusedStep:
 
     Args:
         bias: Resting potentials ``(n_nodes,)``.
-        tau: Time constants ``(n_nodes,)`` in seconds (floored at ``dt``).
-        synapses: Operator of the sparse engine.
-        dt: Integration step in seconds.
+        rate: ``dt / max(tau, dt)`` per node ``(n_nodes,)``.
+        matrix: CSR matrix of the synaptic weights (rows = targets).
         batch: Batch size.
     """
 
-    def __init__(self, bias, tau, synapses: SynapseOperator, dt: float, batch: int):
-        rate = dt / torch.clamp(tau.detach(), min=dt)
-        self.bias = _per_node(bias.detach(), batch)
+    def __init__(self, bias, rate, matrix: torch.Tensor, batch: int):
+        self.bias = _per_node(bias, batch)
         self.rate = _per_node(rate, batch)
-        self.matrix = synapses.matrix
+        self.matrix = matrix
         self._r = torch.empty_like(self.bias)
         self._d = torch.empty_like(self.bias)
 
     def __call__(
-        self, v: torch.Tensor, x: torch.Tensor, out: torch.Tensor
+        self,
+        v: torch.Tensor,
+        x: torch.Tensor,
+        out: torch.Tensor,
+        drive: Optional[torch.Tensor] = None,
     ) -> torch.Tensor:
-        """Writes ``V + a * (b - V + W relu(V) + x)`` into ``out``.
+        """Writes ``V + a * D`` with ``D = b - V + W relu(V) + x`` into ``out``.
 
         Args:
             v: Voltages ``(n_nodes, batch)``, contiguous.
-            x: Input currents ``(n_nodes, batch)``.
+            x: Input currents ``(n_nodes, batch)`` (any strides).
             out: Output buffer ``(n_nodes, batch)`` (not ``v``).
+            drive: Optional buffer ``(n_nodes, batch)`` that receives ``D``.
 
         Returns:
             ``out``.
         """
-        d = self._d
+        d = self._d if drive is None else drive
         torch.mm(self.matrix, torch.clamp(v, min=0, out=self._r), out=d)
         d.add_(self.bias).sub_(v).add_(x)
         return torch.addcmul(v, self.rate, d, out=out)
+
+
+def step_rate(tau: torch.Tensor, dt: float) -> torch.Tensor:
+    """Euler update fraction ``dt / max(tau, dt)`` per node (time constants in s)."""
+    return dt / torch.clamp(tau, min=dt)

@@ -23,7 +23,7 @@ import torch
 
 from flyvis.network.dynamics import _fusable, euler_step
 from flyvis.network.engine import _node_major
-from flyvis.network.fused import FusedStep
+from flyvis.network.fused import FusedStep, step_rate
 from flyvis.network.network import NetworkState, _check_dt
 from flyvis.network.stimulus import check_movie
 
@@ -73,10 +73,9 @@ class NetworkStepper:
             self.params = self.network.prepare()
             self._fused = (
                 FusedStep(
-                    self.params.bias,
-                    self.params.tau,
-                    self.params.synapses,
-                    self.dt,
+                    self.params.bias.detach(),
+                    step_rate(self.params.tau.detach(), self.dt),
+                    self.params.synapses.matrix,
                     self.batch_size,
                 )
                 if _fusable(self.network.dynamics, self.params)
