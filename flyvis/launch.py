@@ -519,6 +519,18 @@ def download_pretrained(argv: Sequence[str] = ()) -> int:
     args = parser.parse_args(list(argv))
     root = Path(args.root_dir) if args.root_dir else Path(flyvis.root_dir)
     results = Path(flyvis.results_dir) if not args.root_dir else root / "results"
+    from flyvis.network.directories import shipped_results_dir
+
+    shipped = shipped_results_dir() / "flow" / "0000"
+    if shipped.is_dir():
+        n_models = len([p for p in shipped.iterdir() if p.name.isdigit()])
+        print(
+            f"flyvis download-pretrained: an ensemble flow/0000 of {n_models} models trained "
+            f"by this library ships with the package ({shipped}); EnsembleView('flow/0000') "
+            "and NetworkView('flow/0000/000') use it with no download. A results/flow/0000 "
+            f"under {root} takes precedence over it.",
+            file=sys.stderr,
+        )
     import socket
 
     try:

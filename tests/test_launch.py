@@ -181,3 +181,20 @@ def test_resubmit_failed_validate_and_record(results, flyvis_root, capsys):
     assert activity.ndim == 3 and activity.shape[-1] == len(cell_types) == 65
     assert np.isfinite(activity).all()
     assert main(["val-single", "task_name=flow"]) == 2
+
+
+def test_download_pretrained_names_the_shipped_ensemble(monkeypatch, capsys, tmp_path):
+    from flyvis.network import directories
+
+    def offline(*args, **kwargs):
+        raise OSError("network is unreachable")
+
+    shipped = tmp_path / "results"
+    for model in ("000", "001"):
+        (shipped / "flow" / "0000" / model).mkdir(parents=True)
+    monkeypatch.setattr(directories, "shipped_results_dir", lambda: shipped)
+    monkeypatch.setattr(socket, "create_connection", offline)
+    assert main(["download-pretrained", "--timeout", "0.5"]) == 1
+    err = capsys.readouterr().err
+    assert "flow/0000 of 2 models" in err and "ships with the package" in err
+    assert "network access" in err  # the real download path is still explained

@@ -479,3 +479,13 @@ def test_results_dir_resolved_at_call_time(tmp_path, monkeypatch):
     d = NetworkDir("flow/0000/000", {"x": 1})
     assert Path(d.path) == tmp_path / "elsewhere" / "flow" / "0000" / "000"
     assert d.config.type == "NetworkDir"
+
+
+def test_checkpoint_files_get_normal_permissions(tmp_path):
+    """Atomic writes go through mkstemp (mode 0600); the result follows the umask."""
+    umask = os.umask(0o022)
+    try:
+        path = chkpt_utils.save_checkpoint({"a": 1}, tmp_path / "chkpt_00000")
+    finally:
+        os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o644

@@ -140,10 +140,15 @@ def cache_path(model_dir: Union[str, os.PathLike], func: Callable, key: Any) -> 
         key: The call's key (see :func:`hash_key`).
 
     Returns:
-        ``<model_dir>/__cache__/<module path>/<function>/<hash>``.
+        ``<model_dir>/__cache__/<module path>/<function>/<hash>``; for the
+        read-only models shipped with the package, ``model_dir`` is replaced by
+        ``<data root>/cache/shipped/<task>/<ensemble>/<model>``.
     """
+    from flyvis.network.directories import writable_model_dir
+
     module = func.__module__.replace(".", "/")
-    return Path(model_dir) / CACHE_DIR_NAME / module / func.__name__ / hash_key(key)
+    base = writable_model_dir(model_dir)  # shipped models: under the data root
+    return base / CACHE_DIR_NAME / module / func.__name__ / hash_key(key)
 
 
 def _atomic_target(path: Path):
@@ -306,9 +311,11 @@ def clear_cache(obj: Any, func: Optional[Callable] = None) -> int:
     Raises:
         TypeError: For an unsupported ``obj``.
     """
+    from flyvis.network.directories import writable_model_dir
+
     removed = 0
     for model_dir in _model_dirs(obj):
-        target = model_dir / CACHE_DIR_NAME
+        target = writable_model_dir(model_dir) / CACHE_DIR_NAME
         if func is not None:
             target = target / func.__module__.replace(".", "/") / func.__name__
         if target.exists():

@@ -233,8 +233,13 @@ def _naturalistic_responses(ensemble: Any) -> Any:
 
 
 def _pickle_path(ensemble: Any, cell_type: str, subdir: str) -> Optional[Path]:
+    from flyvis.network.directories import writable_model_dir
+
     path = _ensemble_path(ensemble)
-    return None if path is None else path / subdir / f"{cell_type}.pickle"
+    if path is None:
+        return None
+    # shipped ensembles are read-only: their clusterings go under the data root
+    return writable_model_dir(path) / subdir / f"{cell_type}.pickle"
 
 
 def load_umap_and_clustering(path: os.PathLike) -> GaussianMixtureClustering:

@@ -449,7 +449,13 @@ def load_response_norms(
     config = _config_string(dataset_config or default_dataset_config())
     names, hashes = checkpoint_identity(views)
     cell_types = views[0].cell_types
-    for path in (views[0].dir.path.parent / ENSEMBLE_FILE_NAME, PRECOMPUTED_FILE):
+    from flyvis.network.directories import writable_model_dir
+
+    ensemble_dir = views[0].dir.path.parent
+    candidates = [writable_model_dir(ensemble_dir) / ENSEMBLE_FILE_NAME]
+    if candidates[0].parent != ensemble_dir:  # shipped: also a file shipped with it
+        candidates.append(ensemble_dir / ENSEMBLE_FILE_NAME)
+    for path in (*candidates, PRECOMPUTED_FILE):
         try:
             norms = read_response_norms(path, name)
         except (OSError, ValueError) as error:
@@ -513,7 +519,9 @@ def store_response_norms(ensemble_dir: Any, norms: ResponseNorms) -> Optional[Pa
     Returns:
         The file path, or ``None`` if it could not be written.
     """
-    path = Path(ensemble_dir) / ENSEMBLE_FILE_NAME
+    from flyvis.network.directories import writable_model_dir
+
+    path = writable_model_dir(ensemble_dir) / ENSEMBLE_FILE_NAME
     try:
         try:
             stored = read_response_norms(path, norms.ensemble_name)

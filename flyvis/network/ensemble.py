@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterable, Iterator, List, Mapping, Optional
 import numpy as np
 from cachetools import FIFOCache
 
-from flyvis.network.directories import EnsembleDir, NetworkDir, get_results_dir
+from flyvis.network.directories import EnsembleDir, NetworkDir, resolve_results_path
 from flyvis.network.ensemble_mixins import AnalysisMixin, SimulationMixin
 from flyvis.network.network_view import (
     RESPONSE_METHODS,
@@ -95,24 +95,37 @@ def model_paths(path: Path) -> List[Path]:
     return paths
 
 
-def _resolve(path: Any, root_dir: Path) -> List[Path]:
-    """Model paths for each accepted ``path`` type (spec §3.1)."""
+def _resolve(path: Any, root_dir: Optional[Path]) -> List[Path]:
+    """Model paths for each accepted ``path`` type (spec §3.1).
+
+    Relative names are joined to ``root_dir``; without one they are looked up in
+    the results directory and then among the shipped models
+    (:func:`~flyvis.network.directories.resolve_results_path`).
+    """
+
+    def join(relative: Any) -> Path:
+        if Path(relative).is_absolute():
+            return Path(relative)
+        if root_dir is not None:
+            return root_dir / relative
+        return resolve_results_path(relative)
+
     if isinstance(path, EnsembleDir):
         return model_paths(path.path)
     if isinstance(path, os.PathLike) and not isinstance(path, (str, bytes)):
         path = Path(path)
-        return model_paths(path if path.is_absolute() else root_dir / path)
+        return model_paths(join(path))
     if isinstance(path, str):
-        return model_paths(root_dir / path)
+        return model_paths(join(path))
     if isinstance(path, Iterable) and not isinstance(path, (bytes, Mapping)):
         paths: List[Path] = []
         for elem in path:
             if isinstance(elem, np.str_):
                 elem = str(elem)
             if isinstance(elem, str) and len(Path(elem).parts) == 3:
-                paths.append(root_dir / elem)
+                paths.append(join(elem))
             elif isinstance(elem, str) and len(Path(elem).parts) == 2:
-                paths.extend(model_paths(root_dir / elem))
+                paths.extend(model_paths(join(elem)))
             elif isinstance(elem, Path):
                 paths.append(elem)
             else:
@@ -157,7 +170,8 @@ class Ensemble(SimulationMixin, AnalysisMixin, dict):
             ``"task/ensemble"`` names or ``Path`` objects (one parent only).
         network_class: Network class (default ``flyvis.network.Network``).
         root_dir: Results directory relative names are resolved against
-            (default: the flyvis results directory at call time).
+            (default: the flyvis results directory at call time, then the
+            ensemble shipped with the package, e.g. ``"flow/0000"``).
         connectome_getter: ``getter(connectome_config)`` -> connectome.
         checkpoint_mapper: ``mapper(network_dir)`` -> ``Checkpoints``.
         best_checkpoint_fn: ``fn(path, **kwargs)`` -> best checkpoint path.
@@ -197,7 +211,7 @@ class Ensemble(SimulationMixin, AnalysisMixin, dict):
         device: Any = None,
     ):
         super().__init__()
-        root = Path(root_dir) if root_dir is not None else get_results_dir()
+        root = Path(root_dir) if root_dir is not None else None
         kwargs = dict(
             network_class=network_class,
             root_dir=root_dir,

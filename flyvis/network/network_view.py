@@ -24,7 +24,7 @@ from typing import Any, Callable, Dict, Mapping, Optional, Union
 import torch
 from datamate import Directory, Namespace
 
-from flyvis.network.directories import NetworkDir, get_results_dir
+from flyvis.network.directories import NetworkDir, resolve_results_path
 from flyvis.utils.chkpt_utils import (
     Checkpoints,
     best_checkpoint_default_fn,
@@ -228,7 +228,8 @@ class NetworkView:
             ``root_dir``), e.g. ``"flow/0000/000"``.
         network_class: Class of the network (default ``flyvis.network.Network``).
         root_dir: Directory relative names are resolved against; default:
-            the flyvis results directory *at call time*.
+            the flyvis results directory *at call time*, then the models
+            shipped with the package (e.g. ``"flow/0000/000"``).
         connectome_getter: ``getter(connectome_config)`` -> connectome.
         checkpoint_mapper: ``mapper(network_dir)`` -> :class:`Checkpoints`.
         best_checkpoint_fn: ``fn(path, **kwargs)`` -> path of the best checkpoint.
@@ -289,8 +290,11 @@ class NetworkView:
         else:
             path = Path(getattr(network_dir, "path", network_dir)).expanduser()
             if not path.is_absolute():
+                # the user's results first, then the models shipped with the package
                 path = (
-                    Path(root_dir if root_dir is not None else get_results_dir()) / path
+                    Path(root_dir) / path
+                    if root_dir is not None
+                    else resolve_results_path(path)
                 )
             if not (path / "_meta.yaml").is_file():
                 raise ValueError(f"NetworkDir not found at {path}")

@@ -529,7 +529,8 @@ class MultiTaskSolver:
             subdir: Folder of the network directory for the tracked values.
             track_loss: Append ``loss_<task>``, ``iteration``, ``loss`` and
                 ``epe`` (the flow task's end-point error, else the mean over
-                tasks) to ``<subdir>/``.
+                tasks) and, for a flow task, ``epe_zero`` (the EPE of
+                predicting zero flow) to ``<subdir>/``.
             t_pre: Duration of the grey steady-state warm-up (s).
 
         Returns:
@@ -544,6 +545,9 @@ class MultiTaskSolver:
             self._extend(f"{subdir}/loss", np.array([val_loss]))
             if "flow" in results:
                 epe_value = results["flow"]["epe"]
+                # the zero-flow predictor's EPE on the same movies (a baseline)
+                zero = results["flow"]["epe_zero"]
+                self._extend(f"{subdir}/epe_zero", np.array([zero]))
             else:
                 epe_value = float(np.mean([r["epe"] for r in results.values()]))
             self._extend(f"{subdir}/epe", np.array([epe_value]))
