@@ -34,7 +34,7 @@ from flyvis.network.network_view import (
     default_connectome_getter,
 )
 from flyvis.utils.chkpt_utils import (
-    _read_h5,
+    read_h5,
     best_checkpoint_default_fn,
     check_loss_name,
     recover_network,
@@ -390,7 +390,7 @@ class Ensemble(SimulationMixin, AnalysisMixin, dict):
                 path = folder / f"{check_loss_name(folder, file)}.h5"
                 if not path.is_file():
                     raise FileNotFoundError(f"{view.name}: no validation file {path}")
-                losses.append(np.atleast_1d(_read_h5(path).astype(float)).reshape(-1))
+                losses.append(np.atleast_1d(read_h5(path).astype(float)).reshape(-1))
             out = np.full((len(losses), max(len(v) for v in losses)), np.nan)
             for i, v in enumerate(losses):
                 out[i, : len(v)] = v

@@ -54,13 +54,13 @@ class EnsembleView(Ensemble):
             ``(fig, ax)``.
         """
         from flyvis.analysis.visualization import plots
-        from flyvis.utils.chkpt_utils import _read_h5
+        from flyvis.utils.chkpt_utils import read_h5
 
         task_error = self.task_error()
         losses = []
         for view in self.values():
             path = view.dir.path / "loss.h5"
-            losses.append(_read_h5(path) if path.is_file() else np.array([np.nan]))
+            losses.append(read_h5(path) if path.is_file() else np.array([np.nan]))
         kwargs.setdefault("cbar", True)
         return plots.loss_curves(
             losses,

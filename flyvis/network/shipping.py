@@ -33,15 +33,12 @@ import numpy as np
 import torch
 import yaml
 
+from flyvis.utils.chkpt_utils import read_h5
+
 __all__ = ["ship_ensemble", "model_task_errors", "KEPT_FOLDERS", "DROPPED_KEYS"]
 
 KEPT_FOLDERS = ("validation", "validation_batch", "training", "training_batch")
 DROPPED_KEYS = ("optim", "rng", "activity_optim")
-
-
-def _read_h5(path: Path) -> np.ndarray:
-    with h5py.File(path, "r") as f:
-        return np.asarray(f[next(iter(f.keys()))][()])
 
 
 def model_task_errors(ensemble_dir: Union[str, os.PathLike]) -> List[tuple]:
@@ -69,7 +66,7 @@ def model_task_errors(ensemble_dir: Union[str, os.PathLike]) -> List[tuple]:
             raise FileNotFoundError(
                 f"{file} is missing: the model cannot be ranked by its task error."
             )
-        errors.append((float(np.nanmin(_read_h5(file))), model))
+        errors.append((float(np.nanmin(read_h5(file))), model))
     return sorted(errors, key=lambda e: e[0])
 
 

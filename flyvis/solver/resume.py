@@ -25,6 +25,8 @@ import numpy as np
 import torch
 import yaml
 
+from flyvis.utils.chkpt_utils import read_h5
+
 __all__ = [
     "RESUMABLE_KEYS",
     "config_differences",
@@ -148,13 +150,6 @@ def prepare_resume(
     return differences
 
 
-def _read_h5(path: Path) -> np.ndarray:
-    import h5py
-
-    with h5py.File(path, "r") as f:
-        return np.asarray(f["data"][()])
-
-
 def _replace_h5(path: Path, values: np.ndarray) -> None:
     """Rewrites ``path``'s ``data`` atomically (temporary file, then rename)."""
     import h5py
@@ -218,7 +213,7 @@ def repair_history(path: Path, iteration: int, checkpoint_index: int) -> List[st
             # killed after writing the checkpoint file but before recording it
             _replace_h5(index_file, np.append(indices[:keep], checkpoint_index))
             iter_file = path / "chkpt_iter.h5"
-            iters = _read_h5(iter_file).reshape(-1) if iter_file.is_file() else []
+            iters = read_h5(iter_file).reshape(-1) if iter_file.is_file() else []
             _replace_h5(iter_file, np.append(iters[:keep], iteration - 1))
             changed += ["chkpt_index.h5 (appended)", "chkpt_iter.h5 (appended)"]
     for folder in _PER_CHECKPOINT_DIRS:
@@ -232,8 +227,8 @@ def repair_history(path: Path, iteration: int, checkpoint_index: int) -> List[st
     loss = path / "validation" / "loss.h5"
     if best.is_file() and loss.is_file():
         # the best checkpoint among those kept (the dropped ones may have held it)
-        best_index = int(_read_h5(best).reshape(-1)[-1])
-        values = _read_h5(loss).reshape(-1).astype(float)
+        best_index = int(read_h5(best).reshape(-1)[-1])
+        values = read_h5(loss).reshape(-1).astype(float)
         if values.size and np.isfinite(values).any():
             new_best = int(np.nanargmin(values))
             if new_best != best_index:

@@ -40,6 +40,7 @@ from flyvis.solver.utils import _asdict, get_optimizer_class
 from flyvis.utils.chkpt_utils import (
     best_checkpoint_default_fn,
     load_checkpoint,
+    read_h5,
     recover_decoder,
     recover_network,
     recover_optimizer,
@@ -54,13 +55,6 @@ logger = logging.getLogger(__name__)
 
 
 # -- solver ----------------------------------------------------------------------------
-
-
-def _read(path) -> np.ndarray:
-    import h5py
-
-    with h5py.File(path, "r") as f:
-        return np.asarray(f["data"][()])
 
 
 def _objective(name: str):
@@ -438,7 +432,7 @@ class MultiTaskSolver:
             previous = 0.0
             if (self.path / "time_trained.h5").is_file():
                 previous = float(
-                    np.asarray(_read(self.path / "time_trained.h5")).reshape(-1)[-1]
+                    np.asarray(read_h5(self.path / "time_trained.h5")).reshape(-1)[-1]
                 )
             self._write("time_trained", elapsed + previous)
         logger.info("Finished training (%d iterations).", self.iteration)
@@ -629,7 +623,7 @@ class MultiTaskSolver:
         val_loss = state.pop("val_loss", float("inf"))
         recorded = self.path / validation_subdir / "loss.h5"
         if recorded.is_file():
-            losses = np.asarray(_read(recorded), dtype=float).reshape(-1)
+            losses = np.asarray(read_h5(recorded), dtype=float).reshape(-1)
             self._val_loss = float(np.nanmin(losses)) if losses.size else float(val_loss)
         else:
             self._val_loss = float(val_loss)

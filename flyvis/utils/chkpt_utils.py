@@ -40,6 +40,7 @@ __all__ = [
     "checkpoint_index_to_path_map",
     "best_checkpoint_default_fn",
     "check_loss_name",
+    "read_h5",
     "get_from_state_dict",
     "load_checkpoint",
     "save_checkpoint",
@@ -152,7 +153,15 @@ def check_loss_name(loss_folder: Union[str, os.PathLike], loss_file_name: str) -
     return loss_file_name
 
 
-def _read_h5(path: Path) -> np.ndarray:
+def read_h5(path: Union[str, os.PathLike]) -> np.ndarray:
+    """The values of a flyvis results file (``loss.h5``, ``validation/epe.h5``, ...).
+
+    Args:
+        path: An HDF5 file written by the solver (one dataset named ``data``).
+
+    Returns:
+        Its array (a 0-d array for scalars such as ``best_chkpt_index.h5``).
+    """
     import h5py
 
     with h5py.File(path, "r") as f:
@@ -187,7 +196,7 @@ def best_checkpoint_default_fn(
     file = folder / f"{name}.h5"
     if not file.is_file():
         raise FileNotFoundError(f"no validation file {file}")
-    losses = _read_h5(file).reshape(-1)
+    losses = read_h5(file).reshape(-1)
     if losses.size == 0 or np.all(np.isnan(losses)):
         raise FileNotFoundError(f"no valid validation losses in {file}")
     position = int(np.nanargmin(losses))

@@ -126,7 +126,7 @@ def ensemble_dir(task_name: str, ensemble_id: Any) -> Path:
     return Path(get_results_dir()) / task_name / f"{int(ensemble_id):04}"
 
 
-def _read_h5(path: Path) -> Optional[np.ndarray]:
+def _read_h5_or_none(path: Path) -> Optional[np.ndarray]:
     import h5py
 
     if not path.is_file():
@@ -175,11 +175,11 @@ def model_status(path: Path, n_iters: Optional[int] = None) -> Dict[str, Any]:
         meta = yaml.safe_load((path / "_meta.yaml").read_text()) or {}
         stored = ((meta.get("config") or {}).get("task") or {}).get("n_iters")
         status["n_iters"] = int(stored) if stored is not None else None
-    chkpt_iter = _read_h5(path / "chkpt_iter.h5")
+    chkpt_iter = _read_h5_or_none(path / "chkpt_iter.h5")
     has_chkpts = (path / "chkpts").is_dir() and any((path / "chkpts").glob("chkpt_*"))
     if chkpt_iter is not None and chkpt_iter.size and has_chkpts:
         status["iteration"] = int(chkpt_iter[-1]) + 1
-    epe = _read_h5(path / "validation" / "epe.h5")
+    epe = _read_h5_or_none(path / "validation" / "epe.h5")
     if epe is not None and epe.size:
         status["final_epe"] = float(epe[-1])
         status["best_epe"] = float(np.nanmin(epe))
