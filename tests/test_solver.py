@@ -489,3 +489,58 @@ def test_checkpoint_files_get_normal_permissions(tmp_path):
     finally:
         os.umask(umask)
     assert path.stat().st_mode & 0o777 == 0o644
+
+
+def test_lr_scale_groups_and_schedule(results, renderings):
+    extra = [
+        "scheduler.lr_net.start=0.004",
+        "scheduler.lr_net.stop=0.002",
+        "scheduler.lr_net.steps=2",
+        "scheduler.lr_dec.start=0.001",
+        "scheduler.lr_dec.stop=0.001",
+        "+optim.lr_scale={edges_syn_strength:0.25,nodes_time_const:2}",
+    ]
+    config = get_default_config(
+        tiny_overrides(renderings, "0000/004", n_iters=4, extra=extra)
+    )
+    solver = MultiTaskSolver(config=config, device="cpu")
+    groups = solver.optimizer.param_groups
+    network = solver.network
+    # group 0: the other network parameters; then the decoder; then the scaled ones
+    assert all(p is not network.edges_syn_strength for p in groups[0]["params"])
+    assert any(p is network.nodes_bias for p in groups[0]["params"])
+    assert groups[-2]["params"][0] is network.edges_syn_strength
+    assert groups[-1]["params"][0] is network.nodes_time_const
+    assert groups[0]["lr"] == pytest.approx(0.004)
+    assert groups[1]["lr"] == pytest.approx(0.001)
+    assert groups[-2]["lr"] == pytest.approx(0.001)
+    assert groups[-1]["lr"] == pytest.approx(0.008)
+    solver.scheduler(4)  # end of the schedule: lr_net 0.002
+    assert groups[0]["lr"] == pytest.approx(0.002)
+    assert groups[-2]["lr"] == pytest.approx(0.0005)
+    assert groups[-1]["lr"] == pytest.approx(0.004)
+    assert groups[1]["lr"] == pytest.approx(0.001)
+    before = network.edges_syn_strength.detach().clone()
+    solver.train(progress=False)
+    assert not torch.equal(before, network.edges_syn_strength.detach())
+    # a resumed solver rebuilds the same groups and loads the optimiser state
+    resumed = MultiTaskSolver(config=config, device="cpu")
+    resumed.recover(checkpoint=-1)
+    state = resumed.optimizer.state[resumed.network.edges_syn_strength]
+    assert int(state["step"]) == 4
+
+
+@pytest.mark.parametrize(
+    "name, scale, message",
+    [
+        ("0000/005", "{edges_sign:2}", "not a trainable network parameter"),
+        ("0000/006", "{no_such:2}", "not a trainable network parameter"),
+        ("0000/007", "{nodes_bias:0}", "must be a positive number"),
+    ],
+)
+def test_lr_scale_errors(results, renderings, name, scale, message):
+    config = get_default_config(
+        tiny_overrides(renderings, name, extra=[f"+optim.lr_scale={scale}"])
+    )
+    with pytest.raises(ValueError, match=message):
+        MultiTaskSolver(config=config, device="cpu")

@@ -60,7 +60,8 @@ class HyperParamScheduler:
     last value is used). Other entries (e.g. ``chkpt_every_epoch``) are ignored.
 
     Settable keys: ``dt`` (``task.dataset.dt``), ``lr_net`` (optimiser group
-    0), ``lr_dec`` (groups 1..), ``lr_pen`` (penalty optimisers),
+    0, and ``lr_net * lr_scale`` for groups with an ``lr_scale``), ``lr_dec``
+    (the other groups 1..), ``lr_pen`` (penalty optimisers),
     ``relu_leak`` (the activation's ``negative_slope``), ``activity_penalty``
     (the penalty weight); any other key just becomes an attribute.
 
@@ -167,6 +168,10 @@ class HyperParamScheduler:
         self._lr_net = value
         if self.optimizer is not None:
             self.optimizer.param_groups[0]["lr"] = value
+            # network parameters with their own learning-rate factor (optim.lr_scale)
+            for group in self.optimizer.param_groups[1:]:
+                if "lr_scale" in group:
+                    group["lr"] = value * group["lr_scale"]
 
     @property
     def lr_dec(self) -> Optional[float]:
@@ -178,7 +183,8 @@ class HyperParamScheduler:
         self._lr_dec = value
         if self.optimizer is not None:
             for group in self.optimizer.param_groups[1:]:
-                group["lr"] = value
+                if "lr_scale" not in group:
+                    group["lr"] = value
 
     @property
     def lr_pen(self) -> Optional[float]:
