@@ -10,7 +10,12 @@ import xarray as xr
 from tiny_ensemble import train_tiny_ensemble
 
 import flyvis
-from flyvis.analysis import cache, stimulus_responses
+from flyvis.analysis import (
+    cache,
+    naturalistic_responses,
+    response_simulation,
+    stimulus_responses,
+)
 from flyvis.analysis.xarray_accessor import where
 
 DT = 1 / 50
@@ -27,7 +32,7 @@ def results(tmp_path_factory, flyvis_root):
 
 @pytest.fixture(scope="module")
 def views(results, flyvis_root):
-    from flyvis.network.network_view import NetworkView
+    from flyvis.network import NetworkView
 
     train_tiny_ensemble(flyvis_root / "renderings", "0000", n_models=1, n_iters=2)
     view = NetworkView("flow/0000/000", device="cpu")
@@ -86,14 +91,14 @@ def test_single_view_equals_ensemble_member(flashes, views):
 
 def test_cache_hit_and_invalidation(views, monkeypatch, tmp_path):
     calls = []
-    original = stimulus_responses.compute_responses
+    original = response_simulation.compute_responses
 
     @functools.wraps(original)
     def counting(*args, **kwargs):
         calls.append(1)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(stimulus_responses, "compute_responses", counting)
+    monkeypatch.setattr(response_simulation, "compute_responses", counting)
     view = views[0]
     kwargs = dict(radius=(-1,), dt=DT)
     first = stimulus_responses.flash_responses(view, **kwargs)
@@ -252,7 +257,7 @@ def test_naturalistic_responses_without_sintel_use_photo_flow(
             root=flyvis_root / "renderings",
         )
 
-    monkeypatch.setattr(stimulus_responses, "photo_flow_naturalistic_dataset", tiny)
+    monkeypatch.setattr(naturalistic_responses, "photo_flow_naturalistic_dataset", tiny)
     ds = stimulus_responses.naturalistic_stimuli_responses(views[0], dt=1 / 50)
     assert made == [1 / 50]
     assert ds["responses"].sizes["sample"] == 2

@@ -99,7 +99,7 @@ def test_checkpoint_hash(tmp_path):
 
 @pytest.fixture(scope="module")
 def view(tmp_path_factory, flyvis_root):
-    from flyvis.network.network_view import NetworkView
+    from flyvis.network import NetworkView
 
     mp = pytest.MonkeyPatch()
     mp.setattr(flyvis, "results_dir", tmp_path_factory.mktemp("results"))

@@ -11,6 +11,9 @@ runs the notebooks' analysis cells on it as written, with these substitutions:
   file formats (``tests/fake_sintel.py``) placed at ``flyvis.sintel_dir``;
 * the precomputed clustering the notebooks load is computed first with
   ``flyvis ensemble-analysis`` (the command that made the released pickles);
+* ``color_to_cmap`` is imported from ``flyvis.analysis.visualization.color_utils``
+  (flyvis 1.2.0: ``flyvis.utils.color_utils``; the core never imports matplotlib
+  or the analysis layer, see ``docs/differences.md``);
 * ``plt.rcParams`` is not modified, animations show few frames, and the
   embedding's density contour uses a coarser grid where the API allows it.
 """
@@ -229,7 +232,7 @@ def test_seed003_clustering_cells(trained):
 
     from flyvis.analysis.moving_bar_responses import plot_angular_tuning
     from flyvis.analysis.visualization import plt_utils
-    from flyvis.utils.color_utils import color_to_cmap
+    from flyvis.analysis.visualization.color_utils import color_to_cmap
 
     stims_and_resps_moving_edge = ensemble.moving_edge_responses()
     stims_and_resps_moving_edge["responses"] /= np.abs(

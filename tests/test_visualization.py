@@ -4,7 +4,6 @@ import json
 import subprocess
 import sys
 import textwrap
-import warnings
 
 import matplotlib
 
@@ -426,12 +425,14 @@ def test_colorbar_and_colorwheel(tmp_path):
     assert cbar.ax in fig.axes
 
 
-def test_color_utils_constants_lazy_helpers():
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        from flyvis.utils import color_utils
+def test_color_utils_constants_and_helpers():
+    from flyvis.analysis.visualization import color_utils
+    from flyvis.utils import color_utils as core_colors
 
-    assert color_utils.ON == "#af0019" and color_utils.OFF == "#00b2b2"
+    assert core_colors.ON == color_utils.ON == "#af0019"
+    assert core_colors.OFF == color_utils.OFF == "#00b2b2"
+    with pytest.raises(AttributeError):
+        core_colors.color_to_cmap  # noqa: B018  (matplotlib helpers: analysis only)
     cmap = color_utils.color_to_cmap(color_utils.ON)
     assert np.allclose(cmap(1.0)[:3], mcolors.to_rgb("#af0019"), atol=0.01)
     alpha_cmap = color_utils.get_alpha_colormap("red", 5)

@@ -52,7 +52,7 @@ def _ensemble_parser(prog: str, description: str) -> argparse.ArgumentParser:
 
 
 def _open_ensemble(args):
-    from flyvis.network.ensemble import Ensemble
+    from flyvis.analysis.views import Ensemble
 
     ensemble_id = args.ensemble_id
     if str(ensemble_id).isdigit():

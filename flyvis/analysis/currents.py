@@ -148,7 +148,7 @@ def compute_currents(
     Raises:
         ValueError: For unknown cell types or a missing ``dt``.
     """
-    from flyvis.analysis.stimulus_responses import (
+    from flyvis.analysis.response_simulation import (
         _crop_index,
         _input_lattice,
         _movie,
@@ -272,7 +272,7 @@ def stimulus_responses_currents(
         cached_call,
         checkpoint_identity,
     )
-    from flyvis.analysis.stimulus_responses import network_views
+    from flyvis.analysis.response_simulation import network_views
 
     target_cell_types = list(target_cell_types)
     out = []
@@ -333,7 +333,7 @@ def moving_edge_currents(
     Returns:
         One :class:`ExperimentData` per model.
     """
-    from flyvis.analysis.stimulus_responses import _dataset_spec
+    from flyvis.analysis.response_simulation import _dataset_spec
     from flyvis.datasets.moving_bar import MovingEdge
 
     config = dict(

@@ -11,6 +11,7 @@ import numpy as np
 import xarray as xr
 
 from flyvis.analysis import reference_tables
+from flyvis.analysis.correlation import pearson_along
 from flyvis.analysis.xarray_accessor import where
 
 __all__ = [
@@ -92,24 +93,6 @@ def flash_response_index(
     fri = fri.dropna(dim="sample", how="any")
     fri.name = "fri"
     return fri.transpose("network_id", "sample", "neuron")
-
-
-def pearson_along(x: xr.DataArray, y: xr.DataArray, dim: str) -> xr.DataArray:
-    """Pearson correlation of ``x`` and ``y`` along ``dim`` (NaN-free inputs).
-
-    Args:
-        x: DataArray with dimension ``dim``.
-        y: DataArray broadcastable to ``x``.
-        dim: Dimension to correlate over.
-
-    Returns:
-        The correlation, ``x``'s dims without ``dim``; NaN where a side is
-        constant.
-    """
-    x, y = xr.broadcast(x, y)
-    xm, ym = x - x.mean(dim), y - y.mean(dim)
-    denom = np.sqrt((xm**2).sum(dim) * (ym**2).sum(dim))
-    return (xm * ym).sum(dim) / denom.where(denom > 0)
 
 
 def fri_correlation_to_known(

@@ -10,7 +10,7 @@ from typing import Any, Sequence
 
 import xarray as xr
 
-from flyvis.analysis.stimulus_responses import generic_responses
+from flyvis.analysis.response_simulation import generic_responses
 
 __all__ = ["central_impulses_responses", "spatial_impulses_responses"]
 

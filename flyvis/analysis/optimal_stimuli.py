@@ -127,11 +127,13 @@ class FindOptimalStimuli:
         Raises:
             ValueError: For an unknown cell type.
         """
-        from flyvis.analysis.stimulus_responses import (
+        from flyvis.analysis.naturalistic_responses import (
+            naturalistic_stimuli_responses,
+        )
+        from flyvis.analysis.response_simulation import (
             _crop_index,
             _input_lattice,
             _movie,
-            naturalistic_stimuli_responses,
         )
 
         cell_type, layer, _ = self._type_index(cell_type)

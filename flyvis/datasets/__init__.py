@@ -44,7 +44,7 @@ _LAZY = {
     "MovingGratings": "flyvis.datasets.gratings",
     "read_video": "flyvis.datasets.video",
     "BoxEye": "flyvis.datasets.rendering",
-    "HexEye": "flyvis.datasets.rendering.hexeye",
+    "HexEye": "flyvis.datasets.rendering",
 }
 
 __all__ = ["SequenceDataset", "StimulusDataset", "MultiTaskDataset", *_LAZY]

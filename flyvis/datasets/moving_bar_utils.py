@@ -12,7 +12,6 @@ Source: ``spec/datasets.md`` §7.
 # NB: no ``from __future__ import annotations``: the mixin's annotations stay
 # evaluated, as they were in :mod:`flyvis.datasets.moving_bar`.
 
-import math
 from typing import Any, Iterable, Tuple
 
 import numpy as np
@@ -249,62 +248,3 @@ class MovingBarAccessMixin:
         """
         params = self.stimulus_parameters(angle, width, intensity, speed)
         return tuple(len(p) for p in params)
-
-    def stimulus_cartoon(
-        self,
-        angle: float,
-        width: float,
-        intensity: float,
-        speed: float,
-        time_after_stimulus_onset: float = 0.5,
-        fig=None,
-        ax=None,
-        figsize=(1, 1),
-        fontsize: float = 5,
-        arrow_color: str = "#ff7f0e",
-        **kwargs,
-    ):
-        """Plots one stimulus frame with an arrow in the motion direction.
-
-        Args:
-            angle: Direction (degrees).
-            width: Width (LEDs).
-            intensity: Intensity.
-            speed: Speed (columns/s).
-            time_after_stimulus_onset: Time of the shown frame (s); clipped
-                to the stimulus.
-            fig: Existing figure.
-            ax: Existing axis.
-            figsize: Figure size (inches).
-            fontsize: Font size.
-            arrow_color: Colour of the arrow.
-            **kwargs: Passed to :func:`flyvis.analysis.visualization.plots.quick_hex_scatter`.
-
-        Returns:
-            ``(fig, ax)``.
-        """
-        from flyvis.analysis.visualization.plots import quick_hex_scatter
-
-        stim = self.get(angle, width, intensity, speed).cpu().numpy()
-        n_pre = int(self.t_pre / self.dt)
-        n_stim = self._n_stim(speed)
-        frame = n_pre + min(int(time_after_stimulus_onset / self.dt), max(n_stim - 1, 0))
-        kwargs.setdefault("vmin", 0)
-        kwargs.setdefault("vmax", 1)
-        kwargs.setdefault("cbar", False)
-        fig, ax, _ = quick_hex_scatter(
-            stim[frame], fig=fig, ax=ax, figsize=figsize, fontsize=fontsize, **kwargs
-        )
-        # direction in the hex_to_pixel frame (eye frame scaled by (1.5, sqrt(3)))
-        a = math.radians(angle)
-        dx, dy = 1.5 * math.cos(a), math.sqrt(3) * math.sin(a)
-        norm = math.hypot(dx, dy)
-        length = 12.0
-        dx, dy = dx / norm * length, dy / norm * length
-        ax.annotate(
-            "",
-            xy=(dx / 2, dy / 2),
-            xytext=(-dx / 2, -dy / 2),
-            arrowprops=dict(arrowstyle="-|>", color=arrow_color, lw=1),
-        )
-        return fig, ax

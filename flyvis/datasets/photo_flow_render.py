@@ -560,7 +560,7 @@ def _single_threaded_on_cpu(device: torch.device) -> Iterator[None]:
 
 def _render_all(config: Mapping[str, Any], device: Optional[torch.device] = None):
     """Renders every sequence of a config; returns (specs, lum, flow) on CPU."""
-    from flyvis.datasets.rendering import BoxEye
+    from flyvis.datasets.rendering.eye import BoxEye
 
     device = torch.device(device) if device is not None else torch.device("cpu")
     eye = BoxEye(**config["boxfilter"])

@@ -27,7 +27,7 @@ import yaml
 from datamate import get_root_dir
 
 import flyvis
-from flyvis.datasets.rendering import BoxEye
+from flyvis.datasets.rendering.eye import BoxEye
 from flyvis.datasets.rendering.utils import split
 from flyvis.datasets.sintel_utils import (
     SintelNotFoundError,

@@ -1,7 +1,11 @@
 """Network: parameters, dynamics, synaptic engine, ``Network``, ``Stimulus``.
 
 Trained-network directories and views (``NetworkDir``, ``NetworkView``, ...)
-are loaded lazily on first access.
+are loaded lazily on first access. ``NetworkView``, ``Ensemble`` and
+``EnsembleView`` resolve to the analysis layer's classes
+(:mod:`flyvis.analysis.views`, :mod:`flyvis.analysis.ensemble_view`): a
+compatibility shim for flyvis 1.2.0's import paths; the modules of this package
+never import :mod:`flyvis.analysis` themselves.
 """
 
 import importlib
@@ -51,10 +55,13 @@ __all__ = [
 _LAZY = {
     "NetworkDir": "flyvis.network.directories",
     "EnsembleDir": "flyvis.network.directories",
-    "NetworkView": "flyvis.network.network_view",
     "CheckpointedNetwork": "flyvis.network.network_view",
-    "Ensemble": "flyvis.network.ensemble",
-    "EnsembleView": "flyvis.network.ensemble_view",
+    # Compatibility shim: the views users expect (with flyvis 1.2.0's analysis
+    # methods and plots) are subclasses in the analysis layer. Resolving them
+    # here, lazily, is the only place the core refers to flyvis.analysis.
+    "NetworkView": "flyvis.analysis.views",
+    "Ensemble": "flyvis.analysis.views",
+    "EnsembleView": "flyvis.analysis.ensemble_view",
 }
 
 

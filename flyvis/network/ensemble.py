@@ -18,7 +18,6 @@ Source: flyvis 1.2.0 ``flyvis.network.ensemble`` (spec ``ensembles.md`` §3).
 import logging
 import os
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, List, Mapping, Optional
 
@@ -26,44 +25,20 @@ import numpy as np
 from cachetools import FIFOCache
 
 from flyvis.network.directories import EnsembleDir, NetworkDir, resolve_results_path
-from flyvis.network.ensemble_mixins import AnalysisMixin, SimulationMixin
-from flyvis.network.network_view import (
-    RESPONSE_METHODS,
-    NetworkView,
-    _response_forwarder,
-    default_connectome_getter,
-)
+from flyvis.network.ensemble_mixins import SimulationMixin
+from flyvis.network.network_view import NetworkView, default_connectome_getter
 from flyvis.utils.chkpt_utils import (
-    read_h5,
     best_checkpoint_default_fn,
     check_loss_name,
+    read_h5,
     recover_network,
     resolve_checkpoints,
 )
 from flyvis.utils.names import check_name
 
-__all__ = ["Ensemble", "TaskError", "model_paths"]
+__all__ = ["Ensemble", "model_paths"]
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class TaskError:
-    """Task error of each model and the colours that encode it.
-
-    Attributes:
-        values: Minimum validation loss per model ``(n_models,)``.
-        colors: RGBA colour per model ``(n_models, 4)`` (best = darkest).
-        cmap: The (truncated) colormap.
-        norm: ``matplotlib.colors.Normalize`` over the values.
-        scalarmappable: ``ScalarMappable(norm, cmap)`` for colourbars.
-    """
-
-    values: np.ndarray
-    colors: np.ndarray
-    cmap: Any
-    norm: Any
-    scalarmappable: Any
 
 
 def _is_model_dir(path: Path) -> bool:
@@ -161,7 +136,7 @@ def _check_model_dir(path: Path, validation_subdir: str, loss_file_name: str) ->
         )
 
 
-class Ensemble(SimulationMixin, AnalysisMixin, dict):
+class Ensemble(SimulationMixin, dict):
     """A dictionary of :class:`NetworkView` objects, one per model of an ensemble.
 
     Args:
@@ -195,7 +170,15 @@ class Ensemble(SimulationMixin, AnalysisMixin, dict):
         TypeError: For an unsupported ``path`` type.
 
     Loading reads only small files: nothing is written to disk.
+
+    This core class simulates, decodes and ranks models; the ensemble users get
+    from ``flyvis.Ensemble``/``flyvis.network.Ensemble`` is
+    :class:`flyvis.analysis.views.Ensemble`, which adds the cached response
+    analyses, clustering and task-error colours.
     """
+
+    #: Class of the per-model views (the analysis layer's subclass uses its own).
+    view_class = NetworkView
 
     def __init__(
         self,
@@ -254,7 +237,7 @@ class Ensemble(SimulationMixin, AnalysisMixin, dict):
             fresh = any(view is None for _, view in items)
             for p, view in tqdm(items, desc="Loading ensemble", disable=not fresh):
                 try:
-                    view = view or NetworkView(NetworkDir(p), **self._view_kwargs)
+                    view = view or self.view_class(NetworkDir(p), **self._view_kwargs)
                 except AttributeError as error:
                     logger.warning("Skipping %s: %s", p, error)
                     self._broken.append(str(p))
@@ -517,40 +500,6 @@ class Ensemble(SimulationMixin, AnalysisMixin, dict):
             self.in_context = True
             yield
 
-    def task_error(
-        self,
-        cmap: Any = "Blues_r",
-        truncate: Optional[Mapping[str, Any]] = None,
-        vmin: Optional[float] = None,
-        vmax: Optional[float] = None,
-    ) -> TaskError:
-        """Task error per model and colours encoding it (best = darkest).
-
-        Args:
-            cmap: Colormap (name or object).
-            truncate: ``truncate_colormap`` arguments (default ``{"minval": 0.0,
-                "maxval": 0.9, "n": 256}``, so the worst model is not white).
-            vmin: Lower limit of the norm (default: minimum task error).
-            vmax: Upper limit of the norm (default: maximum task error).
-
-        Returns:
-            A :class:`TaskError`.
-        """
-        from flyvis.analysis.visualization.color_utils import get_cmap, truncate_colormap
-        from flyvis.analysis.visualization.plt_utils import get_norm, get_scalarmapper
-
-        values = self.min_validation_losses()
-        cmap = truncate_colormap(
-            get_cmap(cmap), **(truncate or {"minval": 0.0, "maxval": 0.9, "n": 256})
-        )
-        norm = get_norm(
-            vmin=vmin if vmin is not None else np.nanmin(values),
-            vmax=vmax if vmax is not None else np.nanmax(values),
-        )
-        scalarmappable, norm = get_scalarmapper(cmap=cmap, norm=norm)
-        colors = scalarmappable.to_rgba(values)
-        return TaskError(values, colors, cmap, norm, scalarmappable)
-
     def _clear_cache(self) -> None:
         """Empties the in-memory cache (a plain dict afterwards)."""
         self.cache = {}
@@ -559,9 +508,3 @@ class Ensemble(SimulationMixin, AnalysisMixin, dict):
         """Clears every model's joblib disk cache."""
         for view in self.values():
             view._clear_memory()
-
-
-for _method in RESPONSE_METHODS:
-    if _method != "optimal_stimulus_responses":
-        setattr(Ensemble, _method, _response_forwarder(_method))
-del _method

@@ -5,7 +5,6 @@ Every method works on the models in the ensemble's current ``names`` order.
 """
 
 import logging
-import pickle
 import warnings
 from typing import Any, Dict, Iterator, List, Optional, Sequence
 
@@ -13,9 +12,8 @@ import numpy as np
 import torch
 
 from flyvis.utils.chkpt_utils import load_checkpoint
-from flyvis.utils.names import check_name
 
-__all__ = ["SimulationMixin", "AnalysisMixin", "check_ensemble_movie"]
+__all__ = ["SimulationMixin", "check_ensemble_movie"]
 
 logger = logging.getLogger(__name__)
 
@@ -324,99 +322,3 @@ class SimulationMixin:
                 inner = getattr(param, "parameter", param)
                 keys[f"{table}_{name}"] = list(getattr(inner, "keys", None) or param.keys)
         return keys
-
-
-class AnalysisMixin:
-    """Clustering and response norms over all models of an ensemble."""
-
-    def clustering(self, cell_type: str) -> Any:
-        """UMAP + Gaussian-mixture clustering of the models for one cell type.
-
-        Loads ``<ensemble>/umap_and_clustering/<cell_type>.pickle`` if present,
-        else computes it (slow, not stored) with
-        :func:`flyvis.analysis.clustering.compute_umap_and_clustering`.
-
-        Args:
-            cell_type: A cell type of the connectome, e.g. ``"T4c"``.
-
-        Returns:
-            A ``GaussianMixtureClustering`` (``.labels``, ``.embedding.mask``).
-
-        Raises:
-            ValueError: Inside ``ratio``/``select_items`` contexts, or for an
-                unknown cell type (close matches suggested).
-        """
-        if self.in_context:
-            raise ValueError("clustering is not available in context")
-        if self.names != self._directory_order():
-            # a stored clustering lists its models in directory order
-            raise ValueError(
-                "clustering needs the models in directory order (as loaded); this "
-                "ensemble is sorted or a subset: use a freshly loaded Ensemble."
-            )
-        cell_type = check_name(cell_type, self.cell_types)
-        path = self.dir.path / "umap_and_clustering" / f"{cell_type}.pickle"
-        if path.is_file():
-            with open(path, "rb") as f:
-                return pickle.load(f)
-        from flyvis.analysis.clustering import compute_umap_and_clustering
-
-        return compute_umap_and_clustering(self, cell_type)
-
-    def _directory_order(self) -> list:
-        """Names of the loaded models in directory order (the order of loading)."""
-        return sorted(dict.keys(self), key=lambda name: name.rsplit("/", 1)[-1])
-
-    def cluster_indices(self, cell_type: str) -> Dict[int, np.ndarray]:
-        """Cluster id -> model positions, cluster 0 having the lowest mean task error.
-
-        Models masked out of the embedding are omitted.
-
-        Args:
-            cell_type: A cell type of the connectome.
-
-        Returns:
-            Dict cluster id -> sorted array of model positions in the ensemble.
-
-        Raises:
-            ValueError: ``"stored clustering does not match ensemble"`` if the
-                number of clustered models differs from the embedding mask or
-                exceeds the ensemble size; or an unknown cell type.
-        """
-        from flyvis.analysis.clustering import get_cluster_to_indices
-
-        clustering = self.clustering(cell_type)
-        labels = np.asarray(clustering.labels).reshape(-1)
-        embedding = getattr(clustering, "embedding", None)
-        mask = getattr(embedding, "mask", None)
-        mask = np.ones(len(labels), bool) if mask is None else np.asarray(mask, bool)
-        # one label per clustered model (masked-out models carry INVALID_INT)
-        if len(mask) != len(labels) or len(mask) > len(self):
-            raise ValueError("stored clustering does not match ensemble")
-        errors = self.min_validation_losses()[: len(mask)]
-        return get_cluster_to_indices(mask, labels, errors)
-
-    def responses_norm(
-        self,
-        rectified: bool = False,
-        force_recompute: bool = False,
-        store: bool = True,
-        **kwargs,
-    ) -> np.ndarray:
-        """Per-model, per-cell-type response normalisation constants.
-
-        Forwards to :func:`flyvis.analysis.response_norms.response_norms`
-        (``**kwargs`` too, e.g. ``dataset=`` for the naturalistic movies).
-
-        Returns:
-            ``(n_models, 1, 1, n_cell_types)`` array.
-        """
-        from flyvis.analysis.response_norms import response_norms
-
-        return response_norms(
-            self,
-            rectified=rectified,
-            force_recompute=force_recompute,
-            store=store,
-            **kwargs,
-        )

@@ -14,8 +14,6 @@ import copy
 import logging
 import warnings
 from contextlib import contextmanager
-from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Union
 
 import numpy as np
@@ -29,6 +27,7 @@ from flyvis.network.defaults import DEFAULT_NETWORK_CONFIG
 from flyvis.network.dynamics import DynamicsParams, NetworkDynamics, integrate
 from flyvis.network.engine import SynapticEngine
 from flyvis.network.initialization import Parameter, build_parameter
+from flyvis.network.state import NetworkState, StateLike, _check_dt
 from flyvis.network.stimulus import (
     Stimulus,
     check_movie,
@@ -45,50 +44,6 @@ logger = logging.getLogger(__name__)
 
 class IntegrationWarning(Warning):
     """The integration step is coarser than the model was trained for (> 1/50 s)."""
-
-
-@dataclass
-class NetworkState:
-    """State of the network: one voltage per node.
-
-    Attributes:
-        v: Voltages ``(batch, n_nodes)``.
-    """
-
-    v: torch.Tensor
-
-    @property
-    def nodes(self) -> SimpleNamespace:
-        """flyvis-style access: ``state.nodes.activity`` is the voltage."""
-        return SimpleNamespace(activity=self.v)
-
-    @property
-    def batch_size(self) -> int:
-        """Number of samples."""
-        return self.v.shape[0]
-
-    def detach(self) -> "NetworkState":
-        """A copy detached from the autograd graph."""
-        return NetworkState(self.v.detach())
-
-    def to(self, device) -> "NetworkState":
-        """The state on ``device``."""
-        return NetworkState(self.v.to(device))
-
-
-StateLike = Union[NetworkState, torch.Tensor, None]
-
-
-def _check_dt(dt) -> float:
-    try:
-        dt = float(dt)
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"dt must be a positive number of seconds, got {dt!r}."
-        ) from None
-    if not np.isfinite(dt) or dt <= 0:
-        raise ValueError(f"dt must be a positive number of seconds, got {dt}.")
-    return dt
 
 
 def _merge(defaults: Mapping, given: Optional[Mapping]) -> Dict[str, Any]:

@@ -3,8 +3,11 @@
 A ``NetworkView`` opens a ``NetworkDir`` (``results/<task>/<ensemble>/<model>``)
 written by :class:`flyvis.solver.MultiTaskSolver` (or by flyvis 1.2.0), selects
 checkpoints (``"best"`` by validation EPE, or by position) and restores the
-network and the task decoders. Analysis methods (stimulus responses, ...) are
-added by :mod:`flyvis.analysis`; this module keeps the I/O core.
+network and the task decoders. This module is the I/O core: the
+``NetworkView`` users get from ``flyvis.NetworkView``/``flyvis.network.NetworkView``
+is :class:`flyvis.analysis.views.NetworkView`, a subclass that adds the cached
+stimulus-response analyses and ``connectome_view`` (the core never imports
+:mod:`flyvis.analysis`).
 
 Example::
 
@@ -98,40 +101,6 @@ def check_state_shapes(
                 f"checkpoint but {shape} in the network; the checkpoint belongs to a "
                 "different connectome or network config."
             )
-
-
-def _response_forwarder(method: str, module: str = "flyvis.analysis.stimulus_responses"):
-    """A method forwarding ``self`` and its arguments to ``module.method``."""
-
-    def forward(self, *args, **kwargs):
-        import importlib
-
-        function = getattr(importlib.import_module(module), method, None)
-        if function is None:
-            raise NotImplementedError(f"{module}.{method} is not available yet.")
-        return function(self, *args, **kwargs)
-
-    forward.__name__ = forward.__qualname__ = method
-    forward.__doc__ = (
-        f"Responses computed by :func:`{module}.{method}` for this view.\n\n"
-        f"Args:\n    *args: Passed to ``{method}`` after ``self``.\n"
-        f"    **kwargs: Passed to ``{method}``.\n\n"
-        f"Returns:\n    What ``{module}.{method}`` returns (an ``xarray`` "
-        "dataset of stimuli and responses)."
-    )
-    return forward
-
-
-RESPONSE_METHODS = (
-    "flash_responses",
-    "moving_edge_responses",
-    "moving_edge_currents",
-    "moving_bar_responses",
-    "naturalistic_stimuli_responses",
-    "central_impulses_responses",
-    "spatial_impulses_responses",
-    "optimal_stimulus_responses",
-)
 
 
 @dataclass
@@ -278,7 +247,6 @@ class NetworkView:
         self.checkpoints: Checkpoints = checkpoint_mapper(self.dir)
         self._network: Optional[torch.nn.Module] = None
         self._connectome = None
-        self._connectome_view = None
         self._decoders: Dict[Any, Dict[str, torch.nn.Module]] = {}
         self.cache: Dict[Any, Any] = {}
         logger.info("Initialized network view at %s", self.dir.path)
@@ -321,18 +289,6 @@ class NetworkView:
             if not isinstance(self._connectome, Directory):  # a ConnectomeView
                 self._connectome = getattr(self._connectome, "dir", self._connectome)
         return self._connectome
-
-    @property
-    def connectome_view(self) -> Any:
-        """A ``ConnectomeView`` of the connectome (if available)."""
-        if self._connectome_view is None:
-            from flyvis import connectome as connectome_module
-
-            view_class = getattr(connectome_module, "ConnectomeView", None)
-            if view_class is None:
-                raise AttributeError("flyvis.connectome has no ConnectomeView")
-            self._connectome_view = view_class(self.connectome)
-        return self._connectome_view
 
     def get_checkpoint(self, checkpoint: Union[str, int] = "best") -> Optional[Path]:
         """Path of a checkpoint.
@@ -491,8 +447,3 @@ class NetworkView:
 
     def __repr__(self) -> str:
         return f"NetworkView({self.name!r}, path={str(self.dir.path)!r})"
-
-
-for _method in RESPONSE_METHODS:
-    setattr(NetworkView, _method, _response_forwarder(_method))
-del _method

@@ -24,7 +24,7 @@ import torch
 from flyvis.network.dynamics import _fusable, euler_step
 from flyvis.network.engine import _node_major
 from flyvis.network.fused import FusedStep, step_rate
-from flyvis.network.network import NetworkState, _check_dt
+from flyvis.network.state import NetworkState, _check_dt
 from flyvis.network.stimulus import check_movie
 
 __all__ = ["NetworkStepper"]

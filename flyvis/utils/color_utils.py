@@ -3,17 +3,14 @@
 The constants are plain hex strings so that the core of flyvis can use them
 without importing matplotlib. The colormap helpers (``color_to_cmap``,
 ``single_color_cmap``, ``get_alpha_colormap``, ``adapt_color_alpha``,
-``truncate_colormap``, ``cmap_iter``, ``cm_uniform_2d``) live in
-:mod:`flyvis.analysis.visualization.color_utils`; accessing them here loads
-that module (and matplotlib) lazily on first use.
+``truncate_colormap``, ``cmap_iter``, ``cm_uniform_2d``), which flyvis 1.2.0
+also offers here, live in :mod:`flyvis.analysis.visualization.color_utils`
+(the core never imports the analysis layer; see ``docs/differences.md``).
 
 Source: ``spec/visualization.md`` §1.
 """
 
 from __future__ import annotations
-
-import importlib
-from typing import Any
 
 __all__ = [
     "ON",
@@ -48,22 +45,3 @@ ND = "#e7298a"
 INH = "#0000ff"
 #: Excitatory (depolarizing) synapses.
 EXC = "#FF0000"
-
-_MATPLOTLIB_HELPERS = {
-    "color_to_cmap",
-    "single_color_cmap",
-    "get_alpha_colormap",
-    "adapt_color_alpha",
-    "truncate_colormap",
-    "cmap_iter",
-    "cm_uniform_2d",
-    "get_cm_uniform_2d",
-    "register_cm_uniform_2d",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _MATPLOTLIB_HELPERS:
-        module = importlib.import_module("flyvis.analysis.visualization.color_utils")
-        return getattr(module, name)
-    raise AttributeError(f"module 'flyvis.utils.color_utils' has no attribute {name!r}")

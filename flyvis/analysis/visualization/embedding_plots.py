@@ -165,7 +165,7 @@ def plot_embedding(
 
     Source: ``spec/analysis.md`` §6.9.
     """
-    from flyvis.analysis.clustering import (
+    from flyvis.analysis.gaussian_mixture import (
         INVALID_INT,
         gaussian_mixture,
         task_error_sort_labels,

@@ -1,4 +1,10 @@
-"""Illustrations of the fly eye models (matplotlib).
+"""Illustrations of the fly eye models (matplotlib), and the eyes users import.
+
+``BoxEye`` and ``HexEye`` here are the core eye models
+(:mod:`flyvis.datasets.rendering.eye`, :mod:`flyvis.datasets.rendering.hexeye`)
+with flyvis 1.2.0's ``illustrate`` method; ``flyvis.BoxEye`` and
+``flyvis.datasets.rendering.BoxEye``/``HexEye`` resolve to them (the core
+never imports matplotlib or this layer).
 
 Source: ``spec/rendering.md`` §1.4.
 """
@@ -11,19 +17,22 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.collections import LineCollection
 
+from flyvis.analysis.visualization.plt_utils import init_plot
+from flyvis.datasets.rendering import eye as _eye
+from flyvis.datasets.rendering import hexeye as _hexeye
+from flyvis.datasets.rendering.hexeye import is_inside_hex
+
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
-    from flyvis.datasets.rendering.eye import BoxEye
-
-__all__ = ["illustrate_box_eye"]
+__all__ = ["BoxEye", "HexEye", "illustrate_box_eye", "illustrate_hex_eye"]
 
 #: Colours of the illustration (flyvis 1.2.0).
 PIXEL_COLOR = "#34ebd6"
 RECEPTOR_COLOR = "#00008B"
 
 
-def illustrate_box_eye(eye: BoxEye, figsize=(2, 2), fontsize: int = 5) -> Figure:
+def illustrate_box_eye(eye: _eye.BoxEye, figsize=(2, 2), fontsize: int = 5) -> Figure:
     """Draws the pixel grid, receptor centres and receptor boxes of a BoxEye.
 
     All pixel positions of a ``min_frame_size`` grid centred at 0 are drawn as
@@ -73,3 +82,72 @@ def illustrate_box_eye(eye: BoxEye, figsize=(2, 2), fontsize: int = 5) -> Figure
         spine.set_visible(False)
     ax.tick_params(labelsize=fontsize, width=0.25, length=2)
     return fig
+
+
+def illustrate_hex_eye(eye: _hexeye.HexEye, figsize=(5, 5), fontsize: int = 5) -> tuple:
+    """Draws a HexEye's ommatidium centres (red), pixels (cyan) and hexagon outlines.
+
+    Args:
+        eye: The ``HexEye``.
+        figsize: Figure size in inches.
+        fontsize: Font size.
+
+    Returns:
+        ``(fig, ax)``.
+    """
+    fig, ax = init_plot(figsize=figsize, fontsize=fontsize)
+    h, w = eye.monitor_height_px, eye.monitor_width_px
+    rows, cols = np.divmod(np.arange(h * w), w)
+    ax.scatter(cols, rows, s=0.05, c="#34ebd6", lw=0)
+    ax.scatter(eye.x_centers, eye.y_centers, s=0.5, c="r", lw=0)
+    vertices, _ = is_inside_hex(
+        [], [], eye.x_centers, eye.y_centers, eye.dist_to_edge, device="cpu"
+    )
+    vertices = vertices.numpy()
+    for i in range(eye.n_ommatidia):
+        ax.plot(vertices[:, 0, i], vertices[:, 1, i], c="k", lw=0.25)
+    ax.set_xlim(0, w)
+    ax.set_ylim(h, 0)
+    ax.set_aspect("equal")
+    ax.tick_params(labelsize=fontsize)
+    return fig, ax
+
+
+class BoxEye(_eye.BoxEye):
+    """:class:`flyvis.datasets.rendering.eye.BoxEye` with :meth:`illustrate`.
+
+    Takes the same arguments; see the core class for rendering.
+    """
+
+    def illustrate(self, figsize=(2, 2), fontsize: int = 5) -> Figure:
+        """Draws the pixel grid, receptor centres and receptor boxes.
+
+        Source: ``spec/rendering.md`` §1.4; see :func:`illustrate_box_eye`.
+
+        Args:
+            figsize: Figure size in inches.
+            fontsize: Font size of the tick labels in points.
+
+        Returns:
+            The matplotlib figure.
+        """
+        return illustrate_box_eye(self, figsize=figsize, fontsize=fontsize)
+
+
+class HexEye(_hexeye.HexEye):
+    """:class:`flyvis.datasets.rendering.hexeye.HexEye` with :meth:`illustrate`.
+
+    Takes the same arguments; see the core class for rendering.
+    """
+
+    def illustrate(self, figsize=(5, 5), fontsize: int = 5) -> tuple:
+        """Draws ommatidium centres (red), pixels (cyan) and hexagon outlines.
+
+        Args:
+            figsize: Figure size in inches.
+            fontsize: Font size.
+
+        Returns:
+            ``(fig, ax)``; see :func:`illustrate_hex_eye`.
+        """
+        return illustrate_hex_eye(self, figsize=figsize, fontsize=fontsize)

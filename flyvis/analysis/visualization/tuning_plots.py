@@ -16,6 +16,7 @@ from typing import Any, List, Optional, Sequence, Tuple
 import matplotlib.pyplot as plt
 import numpy as np
 
+from flyvis.analysis import direction_selectivity as mb
 from flyvis.analysis import reference_tables
 from flyvis.analysis.visualization import plt_utils
 from flyvis.analysis.visualization.color_utils import get_cmap
@@ -535,8 +536,6 @@ def plot_angular_tuning(
         ValueError: For an unknown cell type/intensity or mismatching
             ``colors``/``zorder``.
     """
-    from flyvis.analysis import moving_bar_responses as mb
-
     peak = (
         peak_responses_da if peak_responses_da is not None else mb.peak_responses(dataset)
     )

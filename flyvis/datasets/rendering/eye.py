@@ -202,24 +202,6 @@ class BoxEye:
         out = torch.index_select(x.reshape(s * f, h * w), 1, idx)
         return out.reshape(s, f, 1, self.hexals)
 
-    def illustrate(self, figsize=(2, 2), fontsize: int = 5) -> Any:
-        """Draws the pixel grid, receptor centres and receptor boxes.
-
-        Requires matplotlib (imported lazily from
-        :mod:`flyvis.analysis.visualization.eye_plots`). Source:
-        ``spec/rendering.md`` §1.4.
-
-        Args:
-            figsize: Figure size in inches.
-            fontsize: Font size of the tick labels in points.
-
-        Returns:
-            The matplotlib figure.
-        """
-        from flyvis.analysis.visualization.eye_plots import illustrate_box_eye
-
-        return illustrate_box_eye(self, figsize=figsize, fontsize=fontsize)
-
     # ------------------------------------------------------------------
     # internals
 

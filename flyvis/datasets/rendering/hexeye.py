@@ -47,7 +47,6 @@ Source: geometry from ``spec/rendering.md`` §2 (``HexEye``) and
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 import torch
@@ -576,32 +575,3 @@ class HexEye:
             parts.append(bars[i : i + 1].repeat(n_hold, 1))
         parts.append(grey.repeat(int(t_post / dt), 1))
         return torch.cat(parts, dim=0)
-
-    def illustrate(self, figsize=(5, 5), fontsize: int = 5) -> tuple[Any, Any]:
-        """Draws ommatidium centres (red), pixels (cyan) and hexagon outlines.
-
-        Args:
-            figsize: Figure size in inches.
-            fontsize: Font size.
-
-        Returns:
-            ``(fig, ax)``.
-        """
-        from flyvis.analysis.visualization.plt_utils import init_plot
-
-        fig, ax = init_plot(figsize=figsize, fontsize=fontsize)
-        h, w = self.monitor_height_px, self.monitor_width_px
-        rows, cols = np.divmod(np.arange(h * w), w)
-        ax.scatter(cols, rows, s=0.05, c="#34ebd6", lw=0)
-        ax.scatter(self.x_centers, self.y_centers, s=0.5, c="r", lw=0)
-        vertices, _ = is_inside_hex(
-            [], [], self.x_centers, self.y_centers, self.dist_to_edge, device="cpu"
-        )
-        vertices = vertices.numpy()
-        for i in range(self.n_ommatidia):
-            ax.plot(vertices[:, 0, i], vertices[:, 1, i], c="k", lw=0.25)
-        ax.set_xlim(0, w)
-        ax.set_ylim(h, 0)
-        ax.set_aspect("equal")
-        ax.tick_params(labelsize=fontsize)
-        return fig, ax

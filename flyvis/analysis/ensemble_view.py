@@ -1,4 +1,4 @@
-"""``EnsembleView``: an :class:`~flyvis.network.ensemble.Ensemble` with plotting methods.
+"""``EnsembleView``: an :class:`~flyvis.analysis.views.Ensemble` with plotting methods.
 
 matplotlib is imported inside the plotting methods only.
 
@@ -8,6 +8,10 @@ Example::
     fig, ax = ensemble.training_loss()
     fig, axes = ensemble.node_parameters("bias")
 
+``flyvis.EnsembleView`` and ``flyvis.network.EnsembleView`` resolve to this
+class (flyvis 1.2.0 keeps it in ``flyvis.network.ensemble_view``; the core
+package ``flyvis.network`` never imports the analysis layer).
+
 Source: flyvis 1.2.0 ``flyvis.network.ensemble_view`` (spec ``ensembles.md`` §4).
 """
 
@@ -15,7 +19,7 @@ from typing import Any, List, Optional, Sequence
 
 import numpy as np
 
-from flyvis.network.ensemble import Ensemble
+from flyvis.analysis.views import Ensemble
 from flyvis.utils.names import check_name, check_names
 
 __all__ = ["EnsembleView"]
