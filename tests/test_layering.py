@@ -289,3 +289,12 @@ def test_detects_cycles(tmp_path):
         ["flyvis.utils.a", "flyvis.utils.b"],
         ["flyvis.utils.c", "flyvis.utils.d"],
     ]
+
+
+def test_no_module_over_600_lines():
+    long = {
+        module: n
+        for module, file in module_files().items()
+        if (n := len(file.read_text().splitlines())) > 600
+    }
+    assert long == {}

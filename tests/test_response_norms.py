@@ -6,6 +6,7 @@ from tiny_ensemble import train_tiny_ensemble
 
 import flyvis
 from flyvis.analysis import response_norms as rn
+from flyvis.analysis import response_norms_store as rn_store
 
 DT = 1 / 50
 
@@ -144,6 +145,6 @@ def test_tiny_model_norms_store_and_reload(view, monkeypatch):
     with pytest.raises(AssertionError, match="recomputed"):
         rn.response_norms(view, dataset=other)
     # a changed checkpoint is not covered either
-    monkeypatch.setattr(rn, "checkpoint_hash", lambda path: "changed")
+    monkeypatch.setattr(rn_store, "checkpoint_hash", lambda path: "changed")
     with pytest.raises(AssertionError, match="recomputed"):
         rn.response_norms(view, dataset=dataset)

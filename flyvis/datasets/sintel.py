@@ -183,7 +183,7 @@ class MultiTaskSintel(HexAugmentationMixin, SintelSequenceAccessMixin, MultiTask
         SintelNotFoundError: If Sintel is not found (the message says where to
             put it).
 
-    Example:
+    Examples:
         >>> data = MultiTaskSintel(tasks=["flow"], dt=1/50, sintel_path="/data/Sintel")
         >>> data[0]["lum"].shape, data[0]["flow"].shape
         (torch.Size([40, 1, 721]), torch.Size([40, 2, 721]))

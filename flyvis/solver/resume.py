@@ -25,9 +25,11 @@ import numpy as np
 import torch
 import yaml
 
-from flyvis.utils.chkpt_utils import read_h5
+from flyvis.utils.chkpt_utils import best_checkpoint_default_fn, read_h5
 
 __all__ = [
+    "select_checkpoint",
+    "best_recorded_loss",
     "RESUMABLE_KEYS",
     "config_differences",
     "prepare_resume",
@@ -273,3 +275,51 @@ def set_rng_state(solver: Any, state: Optional[Mapping[str, Any]]) -> None:
     dataset_generator = getattr(getattr(task, "dataset", None), "generator", None)
     if "dataset" in state and isinstance(dataset_generator, np.random.Generator):
         dataset_generator.bit_generator.state = state["dataset"]
+
+
+def select_checkpoint(
+    path: Path,
+    checkpoints: Any,
+    checkpoint: Any,
+    validation_subdir: str = "validation",
+    loss_file_name: str = "loss",
+) -> tuple:
+    """The checkpoint file and index a solver recovers.
+
+    Args:
+        path: The model directory.
+        checkpoints: Its ``Checkpoints`` (``indices``, ``paths``), not empty.
+        checkpoint: ``"best"`` (lowest value of
+            ``<validation_subdir>/<loss_file_name>.h5``) or a position in the
+            sorted list (``-1`` = last).
+        validation_subdir: Folder of the validation files.
+        loss_file_name: Validation file used for ``"best"``.
+
+    Returns:
+        ``(checkpoint path, checkpoint index)``.
+    """
+    if checkpoint == "best":
+        file = best_checkpoint_default_fn(
+            path, validation_subdir=validation_subdir, loss_file_name=loss_file_name
+        )
+        return file, checkpoints.indices[checkpoints.paths.index(file)]
+    position = int(checkpoint)
+    return checkpoints.paths[position], checkpoints.indices[position]
+
+
+def best_recorded_loss(validation_dir: Path, fallback: float) -> float:
+    """The lowest validation loss recorded in ``validation_dir/loss.h5``.
+
+    Args:
+        validation_dir: E.g. ``<model>/validation``.
+        fallback: Returned when nothing is recorded (e.g. the checkpoint's
+            ``val_loss``).
+
+    Returns:
+        The minimum (NaNs ignored), or ``fallback``.
+    """
+    recorded = Path(validation_dir) / "loss.h5"
+    if not recorded.is_file():
+        return float(fallback)
+    losses = np.asarray(read_h5(recorded), dtype=float).reshape(-1)
+    return float(np.nanmin(losses)) if losses.size else float(fallback)

@@ -29,16 +29,21 @@ import numpy as np
 import torch
 from datamate import Namespace
 from datamate import delete_if_exists as datamate_delete_if_exists
-from datamate.io import _extend_h5, _write_h5
 from torch import nn
 
 from flyvis.network.directories import NetworkDir
+from flyvis.solver.evaluation import evaluate_tasks
 from flyvis.solver.penalty import Penalty
-from flyvis.solver.resume import rng_state, set_rng_state
+from flyvis.solver.results_io import ResultsWriter
+from flyvis.solver.resume import (
+    best_recorded_loss,
+    rng_state,
+    select_checkpoint,
+    set_rng_state,
+)
 from flyvis.solver.scheduler import HyperParamScheduler
-from flyvis.solver.utils import _asdict, get_optimizer_class
+from flyvis.solver.utils import _asdict, get_optimizer_class, init_optimizer
 from flyvis.utils.chkpt_utils import (
-    best_checkpoint_default_fn,
     load_checkpoint,
     read_h5,
     recover_decoder,
@@ -54,17 +59,7 @@ __all__ = ["MultiTaskSolver", "get_optimizer_class"]
 logger = logging.getLogger(__name__)
 
 
-# -- solver ----------------------------------------------------------------------------
-
-
-def _objective(name: str):
-    from flyvis.task import objectives
-
-    getter = getattr(objectives, "get_objective", None)
-    return getter(name) if getter is not None else getattr(objectives, name)
-
-
-class MultiTaskSolver:
+class MultiTaskSolver(ResultsWriter):
     """Trains a network with task decoders and stores it in a ``NetworkDir``.
 
     Args:
@@ -74,8 +69,12 @@ class MultiTaskSolver:
             ``penalizer``, ``scheduler``, ...; see
             :func:`flyvis.utils.config_utils.get_default_config`). If ``None``,
             the config stored in the existing directory ``name`` is used.
-        init_network, init_decoder, init_task, init_optim, init_penalties,
-            init_scheduler: Which components to build.
+        init_network: Build the network.
+        init_decoder: Build the decoders.
+        init_task: Build the task (datasets and losses).
+        init_optim: Build the optimiser.
+        init_penalties: Build the penalties.
+        init_scheduler: Build the hyperparameter scheduler.
         delete_if_exists: Rebuild the directory from scratch if it exists.
         device: Device of network and decoders; default ``flyvis.device``.
 
@@ -202,56 +201,8 @@ class MultiTaskSolver:
             self.scheduler(self.iteration)
             self._initialized.append("scheduler")
 
-    @staticmethod
-    def _init_optimizer(
-        optim: Mapping[str, Any], network: nn.Module, decoder: Mapping[str, nn.Module]
-    ) -> torch.optim.Optimizer:
-        """The optimiser: group 0 = network, groups 1.. = one per decoder.
-
-        ``optim.lr_scale`` (optional, not in flyvis 1.2.0) maps network
-        parameter names (e.g. ``edges_syn_strength``) to factors of the
-        network's learning rate: each such parameter gets its own group after
-        the decoder groups, with ``lr = lr_net * factor`` (kept so by the
-        scheduler). Adam's steps are about ``lr`` in size whatever the
-        gradient's scale, so this sets each parameter's step relative to its
-        typical value (synapse strengths ~0.005, resting potentials ~0.5).
-
-        Raises:
-            ValueError: For an ``lr_scale`` key that is not a trainable
-                network parameter, or a factor that is not a positive number.
-        """
-        optim = _asdict(optim)
-        optim_class = get_optimizer_class(optim.get("type", "Adam") or "Adam")
-        net_kwargs = _asdict(optim.get("optim_net"))
-        lr_scale = dict(_asdict(optim.get("lr_scale") or {}))
-        named = dict(network.named_parameters())
-        trainable = [n for n, p in named.items() if p.requires_grad]
-        for name, factor in lr_scale.items():
-            if name not in trainable:
-                raise ValueError(
-                    f"optim.lr_scale: {name!r} is not a trainable network parameter; "
-                    f"choose from {trainable}."
-                )
-            if not isinstance(factor, (int, float)) or not factor > 0:
-                raise ValueError(
-                    f"optim.lr_scale.{name} must be a positive number, got {factor!r}."
-                )
-        groups = [
-            {
-                "params": [p for n, p in named.items() if n not in lr_scale],
-                **net_kwargs,
-            }
-        ]
-        for module in decoder.values():
-            groups.append(
-                {"params": list(module.parameters()), **_asdict(optim.get("optim_dec"))}
-            )
-        for name, factor in lr_scale.items():
-            group = {"params": [named[name]], **net_kwargs, "lr_scale": float(factor)}
-            if "lr" in group:
-                group["lr"] = group["lr"] * float(factor)
-            groups.append(group)
-        return optim_class(groups)
+    #: Builds the optimiser (see :func:`flyvis.solver.utils.init_optimizer`).
+    _init_optimizer = staticmethod(init_optimizer)
 
     # -- helpers -----------------------------------------------------------------------
 
@@ -313,36 +264,6 @@ class MultiTaskSolver:
                     yield data, activity
         finally:
             self._train()
-
-    def _record(self, key: str, value: float) -> None:
-        self._pending.setdefault(key, []).append(value)
-
-    def _flush(self) -> None:
-        for key, values in self._pending.items():
-            if values:
-                self._extend(key, np.asarray(values, dtype=float))
-        self._pending = {}
-
-    def _extend(self, key: str, values: Any) -> None:
-        """Appends to ``<dir>/<key>.h5`` in datamate's format.
-
-        Unlike ``Directory.extend`` this does not re-read ``_meta.yaml`` on every
-        write (~50 ms per call for a full training config).
-        """
-        _extend_h5((self.path / key).with_suffix(".h5"), np.asarray(values))
-        self._mark_modified()
-
-    def _write(self, key: str, value: Any) -> None:
-        """Writes ``<dir>/<key>.h5`` (datamate's format)."""
-        _write_h5((self.path / key).with_suffix(".h5"), np.asarray(value))
-        self._mark_modified()
-
-    def _mark_modified(self) -> None:
-        # datamate marks a directory written to after its build as modified
-        if not self._modified:
-            if not getattr(self.dir.meta, "modified", False):
-                self.dir._modified_past_init(True)
-            self._modified = True
 
     # -- training ----------------------------------------------------------------------
 
@@ -518,31 +439,8 @@ class MultiTaskSolver:
 
     @torch.no_grad()
     def _evaluate(self, dataloader, t_pre: float = 0.25) -> Dict[str, Dict[str, float]]:
-        """Per-task mean loss, EPE and zero-prediction EPE over a loader (no tracking)."""
-        if self.scheduler is not None:
-            self.scheduler(self.iteration)
-        epe = _objective("epe")
-        sums: Dict[str, Dict[str, List[float]]] = {
-            t: {"loss": [], "epe": [], "epe_zero": []} for t in self.tasks
-        }
-        for data, activity in self._evaluation_activity(dataloader, t_pre):
-            kwargs = self._loss_kwargs(data)
-            for task in self.tasks:
-                y = self.decoder[task](activity)
-                target = data[task]
-                sums[task]["loss"].append(
-                    float(self.task.loss(y, target, task, **kwargs))
-                )
-                sums[task]["epe"].append(float(epe(y, target)))
-                sums[task]["epe_zero"].append(
-                    float(epe(torch.zeros_like(target), target))
-                )
-        return {
-            task: {
-                key: float(np.mean(v)) if v else float("nan") for key, v in values.items()
-            }
-            for task, values in sums.items()
-        }
+        """Per-task mean loss, EPE and zero-prediction EPE (see ``evaluate_tasks``)."""
+        return evaluate_tasks(self, dataloader, t_pre)
 
     def test(
         self,
@@ -636,17 +534,9 @@ class MultiTaskSolver:
             return
         if not any([network, decoder, optimizer, penalty]):
             return
-        if checkpoint == "best":
-            path = best_checkpoint_default_fn(
-                self.path,
-                validation_subdir=validation_subdir,
-                loss_file_name=loss_file_name,
-            )
-            index = checkpoints.indices[checkpoints.paths.index(path)]
-        else:
-            position = int(checkpoint)
-            path = checkpoints.paths[position]
-            index = checkpoints.indices[position]
+        path, index = select_checkpoint(
+            self.path, checkpoints, checkpoint, validation_subdir, loss_file_name
+        )
         if index == self._curr_chkpt_ind and not force:
             logger.info("Checkpoint %d is already loaded.", index)
             return
@@ -655,13 +545,9 @@ class MultiTaskSolver:
 
         state = load_checkpoint(path, map_location=self.device)
         self.iteration = int(state["iteration"]) + 1
-        val_loss = state.pop("val_loss", float("inf"))
-        recorded = self.path / validation_subdir / "loss.h5"
-        if recorded.is_file():
-            losses = np.asarray(read_h5(recorded), dtype=float).reshape(-1)
-            self._val_loss = float(np.nanmin(losses)) if losses.size else float(val_loss)
-        else:
-            self._val_loss = float(val_loss)
+        self._val_loss = best_recorded_loss(
+            self.path / validation_subdir, state.pop("val_loss", float("inf"))
+        )
 
         if network and self.network is not None:
             recover_network(self.network, state)
