@@ -55,4 +55,3 @@ def test_api_pages_list_public_classes(site, page, names):
 def test_migration_page(site):
     text = _text(site / "differences" / "index.html")
     assert "Deliberate differences from flyvis 1.2.0" in text
-
