@@ -8,6 +8,9 @@ median of at least 5 repetitions after one warm-up.
     python benchmarks/bench_engine.py --cases train  # some cases
     python benchmarks/bench_engine.py --reps 7 --json results.json
 
+    # also flyvis 1.2.0 itself (installed in a separate venv), training case
+    python benchmarks/bench_engine.py --cases train --flyvis-python /path/venv/bin/python
+
 Cases (default network: 45,669 cells, 1,513,231 synapse sets):
 
 * ``train``: one training iteration: batch 4, 40 Euler steps at dt = 0.02 s,
@@ -133,6 +136,38 @@ def run_case(case: str, engine: str, reps: int) -> dict:
     return result
 
 
+def run_flyvis120(python, reps: int, pause: float):
+    """flyvis 1.2.0's training iteration, run by another interpreter (or None).
+
+    Prints why it was skipped when ``python`` is not given or the run fails.
+    flyvis 1.2.0 writes its connectome cache under a temporary data root.
+    """
+    if not python:
+        print("flyvis 1.2.0: skipped (no --flyvis-python given)")
+        return None
+    import tempfile
+
+    time.sleep(pause)
+    with tempfile.TemporaryDirectory(prefix="flyvis120-root-") as root:
+        out = subprocess.run(
+            [
+                python,
+                str(Path(__file__).with_name("flyvis120_train_step.py")),
+                "--reps",
+                str(reps),
+            ],
+            capture_output=True,
+            text=True,
+            env=dict(os.environ, FLYVIS_ROOT_DIR=root),
+            cwd=root,
+        )
+    if out.returncode != 0:
+        last = (out.stderr.strip().splitlines() or ["no output"])[-1]
+        print(f"flyvis 1.2.0: failed ({python}): {last}")
+        return None
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", nargs="*", default=list(CASES), choices=CASES)
@@ -145,6 +180,13 @@ def main(argv=None) -> int:
         help="seconds to wait before each case process, so that the kernel has "
         "reclaimed the previous one's memory (the reference training peaks at "
         "2.8 GB)",
+    )
+    parser.add_argument(
+        "--flyvis-python",
+        default=None,
+        help="interpreter of a separate venv with flyvis==1.2.0 installed: its "
+        "training iteration (benchmarks/flyvis120_train_step.py) runs in the same "
+        "run and is printed next to ours with the ratio",
     )
     parser.add_argument(
         "--child", nargs=2, metavar=("CASE", "ENGINE"), help=argparse.SUPPRESS
@@ -188,6 +230,18 @@ def main(argv=None) -> int:
             f"peak RSS {row['sparse']['peak_rss_mb']:.0f} / {row['reference']['peak_rss_mb']:.0f} MB",
             flush=True,
         )
+    if "train" in args.cases:
+        flyvis120 = run_flyvis120(args.flyvis_python, args.reps, args.pause)
+        if flyvis120 is not None:
+            ours = next(r for r in results if r["case"] == "train")["sparse"]
+            ratio = flyvis120["value"] / ours["value"]
+            results.append({"case": "train_vs_flyvis120", "flyvis120": flyvis120})
+            print(
+                f"{'train':12s} flyvis 1.2.0 {flyvis120['value']:.4g} s per iteration | "
+                f"ours {ours['value']:.4g} | {ratio:.1f}x faster | peak RSS "
+                f"{flyvis120['peak_rss_mb']:.0f} MB (ours {ours['peak_rss_mb']:.0f})",
+                flush=True,
+            )
     print(json.dumps(results, indent=1))
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
