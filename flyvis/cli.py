@@ -28,236 +28,23 @@ continuing and accepts a changed ``task.n_iters``.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import shutil
 import sys
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
 
+from flyvis.single_commands import (  # noqa: F401  (re-exported)
+    STORED_KEYS,
+    _setup_logging,
+    synthetic_recordings_single,
+    train_single,
+    val_single,
+)
+
 __all__ = ["main", "train_single", "init_config", "COMMANDS"]
 
 logger = logging.getLogger(__name__)
-
-#: Config keys stored with a trained network (as flyvis 1.2.0's train_single).
-STORED_KEYS = (
-    "network_name",
-    "network",
-    "task",
-    "optim",
-    "penalizer",
-    "scheduler",
-    "description",
-)
-
-_TRAIN_EPILOG = """\
-overrides (Hydra syntax, see `flyvis train-single --cfg` for all keys):
-  task_name=flow ensemble_and_network_id=0045/000   required: the network's name
-  task=photoflow                offline real-photo optic flow (default: task=task, Sintel)
-  task.n_iters=1000             number of training iterations
-  network.connectome.extent=8   smaller network (also sets the photo-flow eye)
-  description='my run'          free text stored with the network
-  seed=7                        seed of decoder init and data order (default: from the name)
-  resume=true                   continue from the last checkpoint (records written
-                                after it by a killed run are dropped); may be combined
-                                with a new task.n_iters=N, other changes are an error
-  overfit=true                  train on one sequence without augmentation
-  delete_if_exists=true         start over if the directory exists
-  train=false checkpoint_only=true   only evaluate and write a checkpoint
-  +task.dataset.sintel_path=/data/Sintel   add a key that is not in the config
-
-example:
-  flyvis train-single task_name=flow ensemble_and_network_id=0045/000 \\
-      task=photoflow task.n_iters=1000 description='quick start'
-"""
-
-
-def _setup_logging(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="[%(asctime)s] %(module)s:%(lineno)d %(message)s",
-        datefmt="%Y-%m-%d %H:%M:%S",
-    )
-
-
-def _truthy(value) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in {"true", "1", "yes", "on"}
-    return bool(value)
-
-
-def _format_epe(results: Dict[str, Dict[str, float]]) -> str:
-    parts = []
-    for task, values in results.items():
-        prefix = "" if len(results) == 1 else f"{task}: "
-        parts.append(
-            f"{prefix}{values['epe']:.4f} (zero-flow predictor: {values['epe_zero']:.4f})"
-        )
-    return "; ".join(parts)
-
-
-def _save_environment(path: Path) -> None:
-    """Copies the package source to ``<path>/source`` and lists installed packages."""
-    from importlib import metadata
-
-    import flyvis
-
-    source = path / "source"
-    if source.exists():
-        shutil.rmtree(source)
-    shutil.copytree(
-        flyvis.package_dir,
-        source / "flyvis",
-        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
-    )
-    packages = {}
-    for dist in metadata.distributions():
-        name = dist.metadata.get("Name")
-        if name:
-            packages[name] = dist.version
-    environment = {"python": sys.version, "packages": dict(sorted(packages.items()))}
-    (path / "conda_environment.json").write_text(json.dumps(environment, indent=2))
-
-
-def train_single(argv: Sequence[str] = ()) -> int:
-    """``flyvis train-single``: trains one network from Hydra overrides.
-
-    Args:
-        argv: Arguments after the command name.
-
-    Returns:
-        The exit status (0 on success).
-    """
-    parser = argparse.ArgumentParser(
-        prog="flyvis train-single",
-        description="Train a single flyvis network (config: the packaged solver.yaml).",
-        epilog=_TRAIN_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("overrides", nargs="*", help="Hydra overrides key=value")
-    parser.add_argument(
-        "--config-dir", default=None, help="extra directory with custom config files"
-    )
-    parser.add_argument(
-        "--device", default=None, help="cpu, cuda, cuda:1 (default: auto)"
-    )
-    parser.add_argument(
-        "--cfg", action="store_true", help="print the composed config and exit"
-    )
-    parser.add_argument(
-        "--no-progress", action="store_true", help="hide the progress bar"
-    )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
-    args = parser.parse_args(list(argv))
-    _setup_logging(args.verbose)
-
-    from flyvis.utils.config_utils import ConfigError, get_default_config
-
-    try:
-        config = get_default_config(args.overrides, config_dir=args.config_dir)
-    except ConfigError as error:
-        parser.error(str(error))
-    if args.cfg:
-        import yaml
-
-        print(yaml.safe_dump(config.to_dict(), sort_keys=False))
-        return 0
-    missing = [k for k in ("task_name", "ensemble_and_network_id") if config[k] == "???"]
-    if missing:
-        parser.error(
-            "missing required overrides: "
-            + " ".join(f"{k}=..." for k in missing)
-            + " (e.g. task_name=flow ensemble_and_network_id=0045/000)"
-        )
-
-    from flyvis.network.directories import get_results_dir
-    from flyvis.solver import MultiTaskSolver
-    from flyvis.solver.resume import prepare_resume, repair_history
-
-    resume = _truthy(config.resume)
-    stored = {key: config[key] for key in STORED_KEYS}
-    if resume:
-        changed = prepare_resume(Path(get_results_dir()) / config.network_name, stored)
-        if changed:
-            print(f"Resuming with changed {', '.join(changed)}.")
-    seed = _seed_everything(config.get("seed", None), str(config.network_name))
-    print(f"Seed: {seed}")
-    solver = MultiTaskSolver(
-        config=stored,
-        delete_if_exists=False if resume else _truthy(config.delete_if_exists),
-        device=args.device,
-    )
-    print(f"Results directory: {solver.path}")
-    if _truthy(config.save_environment):
-        _save_environment(solver.path)
-    initial_checkpoint = True
-    if resume and solver.checkpoints:
-        solver.recover(checkpoint=-1)
-        repair_history(solver.path, solver.iteration, solver._curr_chkpt_ind)
-        _reset_best_validation_loss(solver)
-        initial_checkpoint = False
-        print(f"Resumed at iteration {solver.iteration}.")
-    elif resume:
-        # nothing to resume from (killed before the first checkpoint): start over
-        repair_history(solver.path, 0, -1)
-        print("No checkpoint to resume from; training from the start.")
-
-    before = solver.evaluate()
-    print(f"Validation EPE before training: {_format_epe(before)}")
-    trained = False
-    if _truthy(config.train):
-        solver.train(
-            overfit=_truthy(config.overfit),
-            initial_checkpoint=initial_checkpoint,
-            progress=not args.no_progress,
-        )
-        trained = True
-    if _truthy(config.checkpoint_only):
-        solver.checkpoint()
-    if trained:
-        after = solver.evaluate()
-        print(f"Validation EPE after training:  {_format_epe(after)}")
-    print(f"Trained {solver.iteration} iterations; results in {solver.path}")
-    return 0
-
-
-def _reset_best_validation_loss(solver) -> None:
-    """The best validation loss so far, from the history kept by the repair.
-
-    ``recover`` read it before records of an interrupted checkpoint were
-    dropped; if that checkpoint had set a new minimum, the resumed run would
-    never mark the recomputed one as best.
-    """
-    import h5py
-    import numpy as np
-
-    loss = Path(solver.path) / "validation" / "loss.h5"
-    if loss.is_file():
-        with h5py.File(loss, "r") as f:
-            values = np.asarray(f["data"][()], dtype=float).reshape(-1)
-        if values.size and np.isfinite(values).any():
-            solver._val_loss = float(np.nanmin(values))
-
-
-def _seed_everything(seed, network_name: str) -> int:
-    """Seeds torch, numpy and random; ``None`` derives the seed from the name.
-
-    Without this every model of an ensemble would start from torch's fixed
-    default seed, with identical decoder weights and data order.
-    """
-    import random
-    import zlib
-
-    import numpy as np
-    import torch
-
-    if seed is None or (isinstance(seed, str) and seed.lower() in {"null", "none", ""}):
-        seed = zlib.crc32(network_name.encode())
-    seed = int(seed)
-    torch.manual_seed(seed)
-    np.random.seed(seed % 2**32)
-    random.seed(seed)
-    return seed
 
 
 def init_config(argv: Sequence[str] = ()) -> int:
@@ -363,11 +150,9 @@ COMMANDS: Dict[str, Callable[[Sequence[str]], int]] = {
     "train": lambda argv: _launch_command("train", argv),
     "train-single": train_single,
     "validate": lambda argv: _launch_command("validate", argv),
-    "val-single": lambda argv: _launch_command("val_single", argv),
+    "val-single": val_single,
     "record": lambda argv: _launch_command("record", argv),
-    "synthetic-recordings-single": lambda argv: _launch_command(
-        "synthetic_recordings_single", argv
-    ),
+    "synthetic-recordings-single": synthetic_recordings_single,
     "download-pretrained": lambda argv: _launch_command("download_pretrained", argv),
     "ensemble-analysis": lambda argv: _analysis_command("ensemble_analysis", argv),
     "responses-norm": lambda argv: _analysis_command("responses_norm", argv),

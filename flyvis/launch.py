@@ -14,6 +14,11 @@ import sys
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
+from flyvis.single_commands import (  # noqa: F401  (re-exported)
+    synthetic_recordings_single,
+    val_single,
+)
+
 __all__ = [
     "train",
     "validate",
@@ -360,120 +365,6 @@ def record(argv: Sequence[str] = ()) -> int:
         "",
         extra_flags=flags,
     )
-
-
-def _single_parser(prog: str, description: str):
-    parser = argparse.ArgumentParser(
-        prog=prog,
-        description=description,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument(
-        "items",
-        nargs="*",
-        help="task_name=flow ensemble_and_network_id=0001/000 (required)",
-    )
-    parser.add_argument("--device", default=None, help="cpu, cuda (default: auto)")
-    parser.add_argument("--validation_subdir", default="validation")
-    return parser
-
-
-def _single_args(parser, argv) -> Tuple[argparse.Namespace, str]:
-    args, unknown = parser.parse_known_args(list(argv))
-    values = {}
-    for item in [*args.items, *unknown]:
-        key, sep, value = item.partition("=")
-        if not sep or item.startswith("-"):
-            parser.error(f"unrecognized argument {item!r}")
-        values[key.split(":")[0]] = value
-    missing = [k for k in ("task_name", "ensemble_and_network_id") if k not in values]
-    if missing:
-        parser.error(
-            "missing required "
-            + " ".join(f"{k}=..." for k in missing)
-            + " (e.g. task_name=flow ensemble_and_network_id=0001/000)"
-        )
-    return args, f"{values['task_name']}/{values['ensemble_and_network_id']}"
-
-
-def val_single(argv: Sequence[str] = ()) -> int:
-    """``flyvis val-single``: evaluates every checkpoint of one model.
-
-    Writes ``<model>/<validation_subdir>/<fn>.h5`` (one value per checkpoint).
-
-    Args:
-        argv: ``task_name=... ensemble_and_network_id=...`` and options.
-
-    Returns:
-        0 on success.
-    """
-    parser = _single_parser(
-        "flyvis val-single",
-        "Evaluate every checkpoint of one trained model on its validation set and write "
-        "<model>/validation/<fn>.h5 (one value per checkpoint).\n\nexample:\n"
-        "  flyvis val-single task_name=flow ensemble_and_network_id=0001/000",
-    )
-    parser.add_argument(
-        "--loss_fns",
-        nargs="+",
-        default=["l2norm", "epe"],
-        help="objectives (default: l2norm epe)",
-    )
-    parser.add_argument("--t_pre", type=float, default=0.5, help="grey warm-up (s)")
-    args, name = _single_args(parser, argv)
-    from flyvis.solver.validation import validate_all_checkpoints
-
-    results = validate_all_checkpoints(
-        name,
-        loss_fns=args.loss_fns,
-        t_pre=args.t_pre,
-        validation_subdir=args.validation_subdir,
-        device=args.device,
-    )
-    for k, fn in enumerate(args.loss_fns):
-        print(f"{name} {fn}: " + " ".join(f"{v:.4f}" for v in results[:, k]))
-    return 0
-
-
-def synthetic_recordings_single(argv: Sequence[str] = ()) -> int:
-    """``flyvis synthetic-recordings-single``: records one model's responses.
-
-    Stores the central cell of every type on the validation sequences in
-    ``<model>/recordings/`` (see :func:`flyvis.solver.validation.record_validation_activity`).
-
-    Args:
-        argv: ``task_name=... ensemble_and_network_id=...`` and options.
-
-    Returns:
-        0 on success.
-    """
-    parser = _single_parser(
-        "flyvis synthetic-recordings-single",
-        "Record one trained model's central-cell responses (every cell type) to its "
-        "validation sequences into <model>/recordings/.\n\nexample:\n"
-        "  flyvis synthetic-recordings-single task_name=flow "
-        "ensemble_and_network_id=0001/000",
-    )
-    parser.add_argument(
-        "--checkpoint", default="best", help="best or a checkpoint position"
-    )
-    parser.add_argument("--loss_file_name", default="epe")
-    args, name = _single_args(parser, argv)
-    from flyvis.solver.validation import record_validation_activity
-
-    checkpoint = args.checkpoint if args.checkpoint == "best" else int(args.checkpoint)
-    out = record_validation_activity(
-        name,
-        checkpoint=checkpoint,
-        validation_subdir=args.validation_subdir,
-        loss_file_name=args.loss_file_name,
-        device=args.device,
-    )
-    print(
-        f"{name}: recorded {out['activity'].shape} (sequences, frames, cell types) from "
-        f"checkpoint {out['checkpoint']}"
-    )
-    return 0
 
 
 #: Google Drive v3 listing of the released archives (solver.md §7.2).

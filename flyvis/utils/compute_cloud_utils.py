@@ -88,7 +88,8 @@ def run_command(
     """Runs ``flyvis <command> <argv>`` in this process (the function the jobs call).
 
     Args:
-        command: A command of :data:`flyvis.cli.COMMANDS`, e.g. ``"train-single"``.
+        command: A single-model command of
+            :data:`flyvis.single_commands.JOB_COMMANDS`, e.g. ``"train-single"``.
         argv: Its arguments, e.g. ``["task_name=flow", "ensemble_and_network_id=0001/000"]``.
         results_dir: Results directory to use in the job (default: the job's
             environment decides, ``FLYVIS_ROOT_DIR``).
@@ -101,7 +102,7 @@ def run_command(
         RuntimeError: If the command exits with a non-zero status (the job fails).
     """
     import flyvis
-    from flyvis.cli import COMMANDS
+    from flyvis.single_commands import JOB_COMMANDS as COMMANDS
 
     if results_dir is not None:
         flyvis.results_dir = Path(results_dir)
