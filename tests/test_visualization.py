@@ -441,3 +441,25 @@ def test_color_utils_constants_and_helpers():
     assert len(list(color_utils.cmap_iter("viridis", N=4))) == 4
     with pytest.raises(AttributeError):
         color_utils.does_not_exist  # noqa: B018
+
+
+@pytest.mark.parametrize("angle", [0, 90])
+def test_stimulus_cartoon_frame_and_arrow(angle):
+    from flyvis.analysis.visualization.stimulus_plots import stimulus_cartoon
+    from flyvis.datasets.moving_bar import MovingEdge
+
+    edges = MovingEdge(offsets=(-10, 11), intensities=(1,), speeds=(19,), angles=(0, 90))
+    fig, ax = stimulus_cartoon(edges, angle=angle, width=80, intensity=1, speed=19)
+    assert len(ax.patches) == 721
+    # an ON edge halfway through the stimulus: part bright, part grey background
+    colors = np.array([p.get_facecolor()[0] for p in ax.patches])
+    assert (colors > 0.9).sum() > 20 and (np.abs(colors - 0.5) < 0.1).sum() > 50
+    # the arrow points along the motion direction (x right at 0 deg, y up at 90)
+    (arrow,) = [c for c in ax.texts if getattr(c, "arrow_patch", None) is not None]
+    (x_head, y_head), (x_tail, y_tail) = arrow.xy, arrow.xyann
+    dx, dy = x_head - x_tail, y_head - y_tail
+    if angle == 0:
+        assert dx > 0 and abs(dy) < 1e-9
+    else:
+        assert dy > 0 and abs(dx) < 1e-9
+    plt.close(fig)
