@@ -463,3 +463,17 @@ def test_stimulus_cartoon_frame_and_arrow(angle):
     else:
         assert dy > 0 and abs(dx) < 1e-9
     plt.close(fig)
+
+
+def test_hex_eye_illustrate_draws_every_ommatidium():
+    from flyvis.datasets.rendering import HexEye
+    from flyvis.datasets.rendering.hexeye import HexEye as CoreHexEye
+
+    eye = HexEye(19, 9, device="cpu")
+    assert isinstance(eye, CoreHexEye)  # the shim's class is the core class + illustrate
+    fig, ax = eye.illustrate(figsize=(2, 2))
+    # one outline per ommatidium; centres and pixels as two scatter collections
+    assert len(ax.lines) == eye.n_ommatidia == 19
+    assert len(ax.collections) == 2
+    assert ax.get_ylim()[0] == eye.monitor_height_px  # image rows downwards
+    plt.close(fig)
