@@ -71,12 +71,10 @@ def constant(task, _extent, _args) -> None:
 
 
 def _map_index(extent: int):
-    from flyvis.utils.hex_utils import get_hex_coords
+    from flyvis.utils.hex_utils import hex_map_index
 
-    u, v = get_hex_coords(extent)
-    u, v = u - u.min(), v - v.min()
-    height, width = int(u.max()) + 1, int(v.max()) + 1
-    return torch.from_numpy((u * width + v).astype(np.int64)), height, width
+    index, height, width = hex_map_index(extent)
+    return torch.from_numpy(index), height, width
 
 
 def lucas_kanade(task, extent, _args) -> None:

@@ -9,7 +9,8 @@ peak RSS of the process.
 The iteration is the one of ``bench_engine.py``'s ``train`` case: batch 4,
 40 Euler steps at dt = 0.02 s from a grey steady state, ``DecoderGAVP``
 (``shape=[8, 2]``, ``kernel_size=5``, ``const_weight=0.001``), ``l2norm``,
-backward, one Adam step, ``Network.clamp``.
+backward, one Adam step (``bench_engine.make_train_iteration``, shared with
+our ``train`` case).
 
     FLYVIS_ROOT_DIR=/tmp/fv120-root /path/to/venv/bin/python \\
         benchmarks/flyvis120_train_step.py --reps 5
@@ -17,9 +18,14 @@ backward, one Adam step, ``Network.clamp``.
 
 import argparse
 import json
-import resource
 import statistics
+import sys
 import time
+from pathlib import Path
+
+# the iteration, timing and RSS helpers of bench_engine (stdlib-only at import)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_engine import _rss_mb, _timeit, make_train_iteration  # noqa: E402
 
 
 def main() -> None:
@@ -38,29 +44,7 @@ def main() -> None:
     start = time.perf_counter()
     network = Network()
     build = time.perf_counter() - start
-    decoder = DecoderGAVP(
-        network.connectome, shape=[8, 2], kernel_size=5, const_weight=1e-3
-    )
-    optimizer = torch.optim.Adam([*network.parameters(), *decoder.parameters()], lr=1e-5)
-    lum = torch.rand(4, 40, 1, 721)
-    flow = torch.randn(4, 40, 2, 721)
-    steady = network.steady_state(0.5, 0.02, 4)
-
-    def iteration():
-        network.stimulus.zero(4, 40)
-        network.stimulus.add_input(lum)
-        optimizer.zero_grad()
-        activity = network(network.stimulus(), 0.02, state=steady)
-        l2norm(decoder(activity), flow).backward()
-        optimizer.step()
-        network.clamp()
-
-    iteration()  # warm-up
-    times = []
-    for _ in range(args.reps):
-        start = time.perf_counter()
-        iteration()
-        times.append(time.perf_counter() - start)
+    times = _timeit(make_train_iteration(torch, network, DecoderGAVP, l2norm), args.reps)
     print(
         json.dumps(
             {
@@ -71,7 +55,7 @@ def main() -> None:
                 "value": statistics.median(times),
                 "times": times,
                 "network_build_s": build,
-                "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "peak_rss_mb": _rss_mb(),
             }
         )
     )

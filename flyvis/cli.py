@@ -34,9 +34,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
 
-from flyvis.single_commands import (  # noqa: F401  (re-exported)
-    STORED_KEYS,
-    _setup_logging,
+from flyvis.single_commands import (
     synthetic_recordings_single,
     train_single,
     val_single,

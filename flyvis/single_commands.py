@@ -27,8 +27,6 @@ __all__ = [
     "STORED_KEYS",
 ]
 
-logger = logging.getLogger(__name__)
-
 #: Config keys stored with a trained network (as flyvis 1.2.0's train_single).
 STORED_KEYS = (
     "network_name",

@@ -64,7 +64,7 @@ def test_moving_edge_currents(view):
 
     config = {k: v for k, v in exp.config.items()}
     movie = torch.as_tensor(MovingEdge(**config)[0]).float()
-    from flyvis.analysis.stimulus_responses import _crop_index, _input_lattice
+    from flyvis.analysis.response_simulation import _crop_index, _input_lattice
 
     _, u_in, v_in = _input_lattice(network)
     movie = movie.reshape(movie.shape[0], 1, -1)

@@ -485,3 +485,15 @@ def test_dropout_zeroes_a_fraction_p_and_rescales_the_rest():
     assert drop.eval()(x) is x
     assert Dropout(0.0).train()(x) is x
     assert not Dropout(1.0).train()(x).any()
+
+
+@pytest.mark.parametrize("extent", [1, 2, 15])
+def test_hex_map_index_is_the_decoder_layout(extent):
+    from flyvis.utils.hex_utils import get_hex_coords, hex_map_index
+
+    index, height, width = hex_map_index(extent)
+    u, v = get_hex_coords(extent)
+    assert (height, width) == (2 * extent + 1, 2 * extent + 1)
+    assert len(np.unique(index)) == len(u) and index.min() >= 0
+    assert index.max() < height * width
+    np.testing.assert_array_equal(np.divmod(index, width), (u + extent, v + extent))

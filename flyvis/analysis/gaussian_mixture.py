@@ -10,7 +10,6 @@ Source: ``spec/analysis.md`` §6.
 
 from __future__ import annotations
 
-import logging
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -21,8 +20,6 @@ __all__ = [
     "task_error_sort_labels",
     "get_cluster_to_indices",
 ]
-
-logger = logging.getLogger(__name__)
 
 #: Label of models that are masked out of the embedding.
 INVALID_INT = -99999

@@ -11,10 +11,8 @@ Source: ``spec/analysis.md`` §4.
 from __future__ import annotations
 
 from flyvis.analysis.direction_selectivity import (  # noqa: F401  (re-exported)
-    _STIM_DIMS,
     LED_WIDTH,
     OMM_WIDTH,
-    _unstack,
     angular_distance_to_known,
     angular_distances,
     angular_tuning,

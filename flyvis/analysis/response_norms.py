@@ -32,7 +32,6 @@ import numpy as np
 from flyvis.analysis.response_norms_store import (  # noqa: F401  (re-exported)
     ResponseNorms,
     _config_string,
-    _decode,
     _same_config,
     _views,
     checkpoint_hash,
@@ -266,7 +265,7 @@ def response_norms(
         if not sr.sintel_available():
             dataset = sr.photo_flow_naturalistic_dataset()
     if dataset is not None:
-        from flyvis.analysis.stimulus_responses import _dataset_spec
+        from flyvis.analysis.response_simulation import _dataset_spec
 
         config = _dataset_spec(dataset, {}, None)[1]
     else:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -29,8 +28,6 @@ __all__ = [
     "checkpoint_hash",
     "checkpoint_identity",
 ]
-
-logger = logging.getLogger(__name__)
 
 
 def _config_string(config: Any) -> str:
@@ -232,7 +229,7 @@ def checkpoint_hash(path: Any) -> str:
 
 
 def _views(ensemble_or_view: Any) -> list:
-    from flyvis.analysis.stimulus_responses import network_views
+    from flyvis.analysis.response_simulation import network_views
 
     return network_views(ensemble_or_view)
 

@@ -10,7 +10,6 @@ cached dataset -> ``xr.Dataset`` computation. Source: ``spec/analysis.md`` §2.
 
 from __future__ import annotations
 
-import logging
 from typing import Any, Dict, List, Optional, Sequence, Union
 
 import numpy as np
@@ -25,8 +24,6 @@ from flyvis.analysis.cache import (
     checkpoint_identity,
     to_jsonable,
 )
-
-logger = logging.getLogger(__name__)
 
 __all__ = ["network_views", "compute_responses", "generic_responses"]
 

@@ -26,19 +26,11 @@ not simulated: responses there are NaN.
 
 from __future__ import annotations
 
-import logging
 from typing import Any, Optional, Sequence
 
 import xarray as xr
 
 from flyvis.analysis import xarray_accessor  # noqa: F401  (registers .custom)
-from flyvis.analysis.cache import (  # noqa: F401  (re-exported)
-    CACHE_VERSION,
-    _render_version,
-    cached_call,
-    checkpoint_identity,
-    to_jsonable,
-)
 from flyvis.analysis.currents import moving_edge_currents
 from flyvis.analysis.impulse_responses import (
     central_impulses_responses,
@@ -50,19 +42,11 @@ from flyvis.analysis.naturalistic_responses import (
     sintel_available,
 )
 from flyvis.analysis.optimal_stimuli import optimal_stimulus_responses
-from flyvis.analysis.response_simulation import (  # noqa: F401  (re-exported)
-    _cell_index,
-    _crop_index,
-    _dataset_spec,
-    _input_lattice,
-    _movie,
-    _nan_tail_start,
+from flyvis.analysis.response_simulation import (
     compute_responses,
     generic_responses,
     network_views,
 )
-
-logger = logging.getLogger(__name__)
 
 __all__ = [
     "compute_responses",

@@ -36,10 +36,7 @@ def _response_forwarder(method: str, module: str = "flyvis.analysis.stimulus_res
     """A method forwarding ``self`` and its arguments to ``module.method``."""
 
     def forward(self, *args, **kwargs):
-        function = getattr(importlib.import_module(module), method, None)
-        if function is None:
-            raise NotImplementedError(f"{module}.{method} is not available yet.")
-        return function(self, *args, **kwargs)
+        return getattr(importlib.import_module(module), method)(self, *args, **kwargs)
 
     forward.__name__ = forward.__qualname__ = method
     forward.__doc__ = (

@@ -57,16 +57,18 @@ from flyvis.datasets.augmentation.hex import HexAugmentationMixin
 from flyvis.datasets.datasets import MultiTaskDataset
 from flyvis.datasets.photo_flow_render import (  # noqa: F401  (re-exported)
     _RENDER_DEVICE,
-    DEFAULT_VALIDATION_PHOTOS,
-    REFERENCE_HEIGHT,
     RENDER_VERSION,
     CartesianSequence,
-    MotionRanges,
     _render_all,
     _specs_from_config,
-    _split_photos,
     render_cartesian,
     render_hex,
+)
+from flyvis.datasets.photo_flow_specs import (  # noqa: F401  (re-exported)
+    DEFAULT_VALIDATION_PHOTOS,
+    REFERENCE_HEIGHT,
+    MotionRanges,
+    _split_photos,
     sample_sequence_specs,
 )
 from flyvis.datasets.photo_sources import photo_names

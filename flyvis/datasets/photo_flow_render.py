@@ -25,13 +25,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from flyvis.datasets.photo_flow_specs import (  # noqa: F401  (re-exported)
-    DEFAULT_VALIDATION_PHOTOS,
-    REFERENCE_HEIGHT,
-    MotionRanges,
-    _split_photos,
-    sample_sequence_specs,
-)
+from flyvis.datasets.photo_flow_specs import MotionRanges, sample_sequence_specs
 from flyvis.datasets.photo_sources import load_photo
 
 logger = logging.getLogger(__name__)

@@ -183,9 +183,7 @@ class MultiTaskSolver(ResultsWriter):
                 }
                 self._initialized.append("decoder")
         if init_optim and self.network is not None:
-            self.optimizer = self._init_optimizer(
-                config.optim, self.network, self.decoder
-            )
+            self.optimizer = init_optimizer(config.optim, self.network, self.decoder)
             self._initialized.append("optim")
         if init_penalties and self.network is not None:
             self.penalty = Penalty(config.get("penalizer", {}), self.network)
@@ -200,9 +198,6 @@ class MultiTaskSolver(ResultsWriter):
             )
             self.scheduler(self.iteration)
             self._initialized.append("scheduler")
-
-    #: Builds the optimiser (see :func:`flyvis.solver.utils.init_optimizer`).
-    _init_optimizer = staticmethod(init_optimizer)
 
     # -- helpers -----------------------------------------------------------------------
 
@@ -438,10 +433,6 @@ class MultiTaskSolver(ResultsWriter):
         )
 
     @torch.no_grad()
-    def _evaluate(self, dataloader, t_pre: float = 0.25) -> Dict[str, Dict[str, float]]:
-        """Per-task mean loss, EPE and zero-prediction EPE (see ``evaluate_tasks``)."""
-        return evaluate_tasks(self, dataloader, t_pre)
-
     def test(
         self,
         dataloader,
@@ -463,7 +454,7 @@ class MultiTaskSolver(ResultsWriter):
         Returns:
             The mean over tasks of the per-task mean (weighted) loss.
         """
-        results = self._evaluate(dataloader, t_pre=t_pre)
+        results = evaluate_tasks(self, dataloader, t_pre=t_pre)
         val_loss = float(np.mean([r["loss"] for r in results.values()]))
         if track_loss:
             for task, values in results.items():
@@ -492,7 +483,7 @@ class MultiTaskSolver(ResultsWriter):
         Returns:
             ``{task: {"loss": ..., "epe": ..., "epe_zero": ...}}``.
         """
-        return self._evaluate(dataloader or self.task.val_data, t_pre=t_pre)
+        return evaluate_tasks(self, dataloader or self.task.val_data, t_pre=t_pre)
 
     # -- recovery ----------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from flyvis.utils.activity_utils import LayerActivity
-from flyvis.utils.hex_utils import get_hex_coords, get_num_hexals
+from flyvis.utils.hex_utils import get_hex_coords, get_num_hexals, hex_map_index
 from flyvis.utils.nn_utils import n_params
 
 __all__ = [
@@ -59,15 +59,11 @@ class ActivityDecoder(nn.Module):
         self.dvs_channels = LayerActivity(None, connectome, use_central=False)
         self.num_parameters = n_params(self)
         extent = int(connectome.config.extent)
-        u, v = get_hex_coords(extent)
-        u = u - u.min()
-        v = v - v.min()
-        self.u, self.v = u, v
-        self.H, self.W = int(u.max()) + 1, int(v.max()) + 1
-        self.n_hexals = len(u)
+        # flat position of every hexal in the (H, W) map (tensors cached per device)
+        self._map_index_np, self.H, self.W = hex_map_index(extent)
+        self.u, self.v = np.divmod(self._map_index_np, self.W)
+        self.n_hexals = len(self.u)
         self.n_nodes = self.dvs_channels.n_nodes
-        # flat position of every hexal in the (H, W) map, cached per device
-        self._map_index_np = (u * self.W + v).astype(np.int64)
         self._map_index: Dict[torch.device, torch.Tensor] = {}
 
     def _check_activity(self, activity: Any) -> None:

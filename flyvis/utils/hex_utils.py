@@ -21,12 +21,15 @@ This module is pure numpy (plus an optional torch output in
 
 from __future__ import annotations
 
+from typing import Tuple
+
 import numpy as np
 
 __all__ = [
     "get_hex_coords",
     "get_num_hexals",
     "get_hextent",
+    "hex_map_index",
     "get_extent",
     "hex_to_pixel",
     "pixel_to_hex",
@@ -119,6 +122,27 @@ def get_num_hexals(extent: int) -> int:
     """
     n = _check_extent(extent)
     return 1 + 3 * n * (n + 1)
+
+
+def hex_map_index(extent: int) -> Tuple[np.ndarray, int, int]:
+    """Positions of the hexals in the rectangular "map storage" of axial coordinates.
+
+    The lattice is stored in an ``(H, W)`` array with row ``u - min(u)`` and
+    column ``v - min(v)`` (the layout of ``Conv2dHexSpace``/``DecoderGAVP``);
+    the ``H * W - n_hexals`` cells outside the hexagon are unused.
+
+    Args:
+        extent: Lattice radius.
+
+    Returns:
+        ``(index, H, W)``: the flat position ``u * W + v`` of every hexal in
+        lattice order, ``int64 (n_hexals,)``, and the map size (31 x 31 for
+        extent 15).
+    """
+    u, v = get_hex_coords(extent)
+    u, v = u - u.min(), v - v.min()
+    height, width = int(u.max()) + 1, int(v.max()) + 1
+    return (u * width + v).astype(np.int64), height, width
 
 
 def get_hextent(num_hexals: int) -> int:
