@@ -544,3 +544,18 @@ def test_lr_scale_errors(results, renderings, name, scale, message):
     )
     with pytest.raises(ValueError, match=message):
         MultiTaskSolver(config=config, device="cpu")
+
+
+def test_evaluation_runs_without_autograd(trained):
+    decoder = trained.decoder["flow"]
+    seen = []
+    handle = decoder.register_forward_hook(
+        lambda *_: seen.append(torch.is_grad_enabled())
+    )
+    try:
+        results = trained.evaluate()
+    finally:
+        handle.remove()
+    assert seen and not any(seen)
+    assert np.isfinite(results["flow"]["loss"]) and results["flow"]["epe_zero"] > 0
+    assert torch.is_grad_enabled()  # restored for training

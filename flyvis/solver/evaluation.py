@@ -36,12 +36,17 @@ def evaluate_tasks(
     }
     for data, activity in solver._evaluation_activity(dataloader, t_pre):
         kwargs = solver._loss_kwargs(data)
-        for task in solver.tasks:
-            y = solver.decoder[task](activity)
-            target = data[task]
-            sums[task]["loss"].append(float(solver.task.loss(y, target, task, **kwargs)))
-            sums[task]["epe"].append(float(epe(y, target)))
-            sums[task]["epe_zero"].append(float(epe(torch.zeros_like(target), target)))
+        # decoders and losses without autograd too (the network ran without it)
+        with torch.no_grad():
+            for task in solver.tasks:
+                y = solver.decoder[task](activity)
+                target = data[task]
+                loss = solver.task.loss(y, target, task, **kwargs)
+                sums[task]["loss"].append(float(loss))
+                sums[task]["epe"].append(float(epe(y, target)))
+                sums[task]["epe_zero"].append(
+                    float(epe(torch.zeros_like(target), target))
+                )
     return {
         task: {key: float(np.mean(v)) if v else float("nan") for key, v in values.items()}
         for task, values in sums.items()
