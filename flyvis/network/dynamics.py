@@ -53,16 +53,37 @@ class DynamicsParams:
     Attributes:
         bias: ``(n_nodes,)`` resting potentials ``b``.
         tau: ``(n_nodes,)`` membrane time constants in seconds.
-        weight: ``(n_edges,)`` synaptic weights ``w``.
+        weight: ``(n_edges,)`` synaptic weights ``w`` in edge-table order
+            (``None`` given: expanded from ``synapses`` when first read).
         synapses: Operator summing ``w * r`` into targets (one step).
         extra: Further quantities of custom dynamics.
     """
 
     bias: torch.Tensor
     tau: torch.Tensor
-    weight: torch.Tensor
+    weight: Optional[torch.Tensor]
     synapses: SynapseOperator
     extra: Dict[str, torch.Tensor] = field(default_factory=dict)
+
+    def __getattribute__(self, name: str):
+        value = object.__getattribute__(self, name)
+        if name == "weight" and value is None:
+            value = object.__getattribute__(self, "synapses").weight
+        return value
+
+
+class ParameterValues(dict):
+    """Semantic parameter values passed to :meth:`NetworkDynamics.prepare`.
+
+    A dict ``name -> tensor``; node parameters are expanded to the nodes
+    ``(n_nodes,)``. Edge parameters are expanded to the edges ``(n_edges,)``,
+    or, when ``edges_grouped`` is true (only for dynamics that declare
+    ``elementwise_edges``), given once per group of edges that share every
+    edge parameter ``(n_groups,)``: pass ``grouped=edges_grouped`` on to
+    ``network.engine.prepare``.
+    """
+
+    edges_grouped: bool = False
 
 
 class NetworkDynamics(nn.Module):
@@ -79,6 +100,11 @@ class NetworkDynamics(nn.Module):
     Raises:
         ValueError: For an unknown activation type.
     """
+
+    #: Whether :meth:`prepare` combines edge parameters only elementwise, so
+    #: that the network may pass them per group of edges sharing every edge
+    #: parameter (see :class:`ParameterValues`). Subclasses opt in.
+    elementwise_edges: bool = False
 
     def __init__(self, activation: Optional[Mapping[str, Any]] = None):
         super().__init__()
@@ -126,18 +152,27 @@ class PPNeuronIGRSynapses(NetworkDynamics):
     Nature 2024 (Methods, "Network dynamics").
     """
 
+    elementwise_edges = True
+
     def prepare(self, parameters: Mapping[str, torch.Tensor], network) -> DynamicsParams:
-        """Computes ``b``, ``tau`` per node and ``w`` per edge (once per forward)."""
+        """Computes ``b``, ``tau`` per node and ``w`` per edge (once per forward).
+
+        With grouped edge parameters (:class:`ParameterValues`) ``w`` is
+        computed once per edge group; ``DynamicsParams.weight`` is then the
+        per-edge expansion, made only when something reads it.
+        """
         weight = (
             parameters["edges_sign"]
             * parameters["edges_syn_count"]
             * parameters["edges_syn_strength"]
         )
+        grouped = bool(getattr(parameters, "edges_grouped", False))
+        synapses = network.engine.prepare(weight, grouped=grouped)
         return DynamicsParams(
             bias=parameters["nodes_bias"],
             tau=parameters["nodes_time_const"],
-            weight=weight,
-            synapses=network.engine.prepare(weight),
+            weight=None if grouped else weight,
+            synapses=synapses,
         )
 
     def velocity(

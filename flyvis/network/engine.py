@@ -144,19 +144,25 @@ class SynapseOperator:
     synaptic input per target node, shape ``(batch, n_nodes)``.
     """
 
-    def __init__(self, engine: "SynapticEngine", weight: torch.Tensor):
+    def __init__(
+        self, engine: "SynapticEngine", weight: torch.Tensor, grouped: bool = False
+    ):
         self.engine = engine
-        self.weight = weight
+        self.grouped = grouped
+        self._weight = None if grouped else weight
+        self._group_weight = weight if grouped else None
         if engine.name == "sparse":
-            values = weight.index_select(0, engine.perm)
+            if grouped:
+                # one gather from the groups straight into CSR order
+                values = weight.index_select(0, engine.group_csr)
+                values_t = weight.detach().index_select(0, engine.group_csr_t)
+            else:
+                # int64 for the index_add of the backward pass (int32: slow path)
+                values = weight.index_select(0, engine.perm.long())
+                values_t = values.detach().index_select(0, engine.perm_t)
             self._collect = values.requires_grad and torch.is_grad_enabled()
             matrix = _csr(engine.crow, engine.col, values.detach(), engine.n_nodes)
-            matrix_t = _csr(
-                engine.crow_t,
-                engine.col_t,
-                values.detach().index_select(0, engine.perm_t),
-                engine.n_nodes,
-            )
+            matrix_t = _csr(engine.crow_t, engine.col_t, values_t, engine.n_nodes)
             self.values, self.matrix, self.matrix_t = values, matrix, matrix_t
             self._tape = _Tape(matrix, matrix_t, self._collect)
             self._token = (
@@ -164,6 +170,15 @@ class SynapseOperator:
                 if self._collect
                 else values.new_zeros(())
             )
+
+    @property
+    def weight(self) -> torch.Tensor:
+        """Per-edge weights ``(n_edges,)`` in edge-table order."""
+        if self._weight is None:
+            self._weight = self._group_weight.index_select(
+                0, self.engine.edge_group.long()
+            )
+        return self._weight
 
     def __call__(self, r: torch.Tensor) -> torch.Tensor:
         """Summed synaptic input ``(batch, n_nodes)`` for activations ``r``."""
@@ -238,28 +253,84 @@ class SynapticEngine(torch.nn.Module):
             "crow_t": crow_t,
             "col_t": col_t,
         }.items():
-            # permutations are index_select'ed with gradients; their backward is an
-            # index_add, which is only fast with int64 indices
-            dtype = torch.long if key.startswith("perm") else index_dtype
-            self.register_buffer(key, value.to(dtype), persistent=False)
+            self.register_buffer(key, value.to(index_dtype), persistent=False)
 
     @property
     def n_edges(self) -> int:
         """Number of edges."""
         return len(self.source)
 
-    def prepare(self, weight: torch.Tensor) -> SynapseOperator:
-        """Builds the operator for per-edge weights ``(n_edges,)`` (once per forward).
+    def set_edge_groups(self, edge_group: torch.Tensor) -> None:
+        """Declares groups of edges that always share their weight.
+
+        After this, :meth:`prepare` accepts one weight per group
+        (``grouped=True``) and gathers it straight into the CSR order: one
+        ``(n_edges,)`` gather per forward pass instead of expanding every
+        parameter to the edges, and a segment sum onto the groups in backward.
 
         Args:
-            weight: Per-edge weights in edge-table order.
+            edge_group: ``(n_edges,)`` integer group of every edge (edge-table
+                order), groups numbered ``0 ... n_groups - 1``.
+
+        Raises:
+            ValueError: For a wrong shape or group numbers that are not
+                ``0 ... n_groups - 1``.
+        """
+        edge_group = torch.as_tensor(
+            edge_group, dtype=torch.long, device=self.perm.device
+        )
+        if edge_group.shape != (self.n_edges,):
+            raise ValueError(
+                f"edge_group must have shape ({self.n_edges},), got "
+                f"{tuple(edge_group.shape)}."
+            )
+        n_groups = int(edge_group.max()) + 1 if len(edge_group) else 0
+        if len(edge_group) and (
+            int(edge_group.min()) < 0 or len(torch.unique(edge_group)) != n_groups
+        ):
+            raise ValueError("edge groups must be numbered 0 ... n_groups - 1.")
+        self.n_groups = n_groups
+        small = torch.int32 if n_groups < 2**31 - 1 else torch.long
+        group_csr = edge_group.index_select(0, self.perm.long())
+        # with gradients (index_add in backward): int64; the rest int32
+        self.register_buffer("group_csr", group_csr, persistent=False)
+        self.register_buffer(
+            "group_csr_t",
+            group_csr.index_select(0, self.perm_t).to(small),
+            persistent=False,
+        )
+        self.register_buffer("edge_group", edge_group.to(small), persistent=False)
+
+    @property
+    def has_edge_groups(self) -> bool:
+        """Whether :meth:`set_edge_groups` was called."""
+        return "group_csr" in self._buffers
+
+    def prepare(self, weight: torch.Tensor, grouped: bool = False) -> SynapseOperator:
+        """Builds the operator for the weights (once per forward).
+
+        Args:
+            weight: Per-edge weights ``(n_edges,)`` in edge-table order, or
+                with ``grouped`` one weight per edge group ``(n_groups,)``
+                (:meth:`set_edge_groups`).
+            grouped: Whether ``weight`` holds one value per edge group.
 
         Returns:
             The operator to call once per integration step.
 
         Raises:
-            ValueError: If ``weight`` does not have shape ``(n_edges,)``.
+            ValueError: If ``weight`` has the wrong shape, or ``grouped`` is
+                set without edge groups.
         """
+        if grouped:
+            if not self.has_edge_groups:
+                raise ValueError("grouped weights need set_edge_groups() first.")
+            if weight.shape != (self.n_groups,):
+                raise ValueError(
+                    f"grouped weight must have shape ({self.n_groups},), got "
+                    f"{tuple(weight.shape)}."
+                )
+            return SynapseOperator(self, weight, grouped=True)
         if weight.shape != (self.n_edges,):
             raise ValueError(
                 f"weight must have shape ({self.n_edges},), got {tuple(weight.shape)}."

@@ -8,8 +8,9 @@ One autograd function integrates a whole movie
     V_t+1   = V_t + a * D_t,       a = dt / max(tau, dt)
 
 and backpropagates through time explicitly. It keeps only node-level tensors:
-the voltages (the output ``(batch, frames, n_nodes)``, needed anyway) and the
-drive ``D_t``, stored node-major as ``(frames, n_nodes, batch)``. Every step's
+the voltages (the output ``(batch, frames, n_nodes)``, needed anyway); the
+drive ``D_t`` that the time-constant gradient needs is recovered from them
+(``a D_t = V_t+1 - V_t``) instead of being stored. Every step's
 CSR product and update work on contiguous ``(n_nodes, batch)`` tensors;
 inputs and outputs are read and written per step through transposed views.
 Without gradients the same loop runs without keeping the drives. The weight
@@ -36,8 +37,7 @@ __all__ = ["fused_euler", "FusedStep", "step_rate"]
 
 class _FusedEuler(torch.autograd.Function):
     # Every step works node-major on contiguous (n_nodes, batch) tensors, so
-    # the CSR product W @ r needs no transposition; the drives are contiguous
-    # slices of a (frames, n_nodes, batch) buffer. The movie input, the output
+    # the CSR product W @ r needs no transposition. The movie input, the output
     # (saved for backward, no second copy of the voltages) and the output
     # gradient are read and written per step through transposed views. The
     # weight gradient's SDDMM needs node-major (n_nodes, steps * batch)
@@ -47,16 +47,16 @@ class _FusedEuler(torch.autograd.Function):
     def forward(ctx, v0, bias, rate, values, x, operator):
         matrix = operator.matrix
         batch, n_frames, n_nodes = x.shape
-        drive = v0.new_empty(n_frames, n_nodes, batch)
-        out = _integrate(v0, bias, rate, matrix, x, drive)
+        out = _integrate(v0, bias, rate, matrix, x)
         ctx.operator = operator
-        # the output itself is saved (no node-major copy of the voltages)
-        ctx.save_for_backward(v0, rate, out, drive)
+        # the output itself is saved (no node-major copy of the voltages); the
+        # drives are recovered from it in backward: D_t = (V_t+1 - V_t) / a
+        ctx.save_for_backward(v0, rate, out)
         return out
 
     @staticmethod
     def backward(ctx, grad_out):
-        v0, rate, out, drive = ctx.saved_tensors  # out (B, T, N), drive (T, N, B)
+        v0, rate, out = ctx.saved_tensors  # out (B, T, N)
         operator = ctx.operator
         needs_v0, needs_bias, needs_rate, needs_values, needs_x, _ = ctx.needs_input_grad
         batch, n_frames, n_nodes = out.shape
@@ -69,6 +69,7 @@ class _FusedEuler(torch.autograd.Function):
         # per-node sums over steps, accumulated in the loop
         bias_acc = torch.zeros_like(lam) if needs_bias else None
         rate_acc = torch.zeros_like(lam) if needs_rate else None
+        increment = torch.empty_like(lam) if needs_rate else None
         grad_x = grad_out.new_empty(batch, n_frames, n_nodes) if needs_x else None
         weight_grad = (
             _ChunkedWeightGrad(operator.matrix, out, v0_nm) if needs_values else None
@@ -82,16 +83,18 @@ class _FusedEuler(torch.autograd.Function):
                 _step_view(grad_x, t).copy_(g)
             if needs_bias:
                 bias_acc.add_(g)
-            if needs_rate:
-                rate_acc.addcmul_(g, drive[t])
             v = _step_view(out, t - 1) if t > 0 else v0_nm
+            if needs_rate:
+                # a * D_t = V_t+1 - V_t
+                torch.sub(_step_view(out, t), v, out=increment)
+                rate_acc.addcmul_(g, increment)
             torch.mm(operator.matrix_t, g, out=grad_r)
             torch.addcmul(
                 torch.ops.aten.threshold_backward(grad_r, v, 0), lam, keep, out=lam
             )
         grad_bias = bias_acc.sum(1) if needs_bias else None
-        # sum_t,b lam_t+1 * D_t = sum_t,b g_t * D_t / rate
-        grad_rate = rate_acc.sum(1) / rate if needs_rate else None
+        # sum_t,b lam_t+1 * D_t = sum_t,b g_t * D_t / a = sum_t,b g_t * (a D_t) / a^2
+        grad_rate = rate_acc.sum(1) / rate.square() if needs_rate else None
         grad_values = weight_grad.result if needs_values else None
         return (
             (lam.t().contiguous() if needs_v0 else None),
@@ -203,13 +206,12 @@ def fused_euler(
     return _integrate(v0, bias, rate, synapses.matrix, inputs)
 
 
-def _integrate(v0, bias, rate, matrix, x, drive=None):
+def _integrate(v0, bias, rate, matrix, x):
     """Euler integration of a movie, node-major; the forward pass of the fused path.
 
     Writes each step straight into the ``(batch, frames, n_nodes)`` output
     (through a transposed view), so the peak memory is the output plus a few
-    node-level tensors, and the drives into ``drive`` ``(frames, n_nodes,
-    batch)`` if given (for the backward pass).
+    node-level tensors.
     """
     batch, n_frames, n_nodes = x.shape
     step = FusedStep(bias, rate, matrix, batch)
@@ -219,7 +221,7 @@ def _integrate(v0, bias, rate, matrix, x, drive=None):
     v = _node_major(v0)
     v_next = torch.empty_like(v)
     for t in range(n_frames):
-        step(v, _step_view(x, t), v_next, None if drive is None else drive[t])
+        step(v, _step_view(x, t), v_next)
         v, v_next = v_next, v
         _step_view(out, t).copy_(v)
     return out
