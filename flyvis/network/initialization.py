@@ -14,6 +14,18 @@ class                       table   groupby (default)                       init
 ``SynapseCount``            edges   source/target type, du, dv (2355)       log of mean synapse count
 ``SynapseCountScaling``     edges   source_type, target_type (604)          ``scale / mean(n_syn)``
 ==========================  ======  ======================================  ========================
+
+Two further initialisations (not in flyvis 1.2.0) give an untrained network
+that passes visual signals on (``docs/training.md``):
+
+* ``SynapseCountNormalized`` (edges): one strength per target type, so that
+  weights are proportional to synapse counts across all input pairs of a type
+  and the summed ``|w|`` onto every cell is ``gain``. flyvis's
+  ``scale / mean(n_syn)`` instead gives every pair the same summed weight per
+  offset, whatever its synapse count.
+* ``RestingPotentialAtGrey`` (nodes): resting potentials chosen (after the
+  weights) so that the central cell of every type rests at ``rest`` under a
+  uniform grey input.
 """
 
 from __future__ import annotations
@@ -39,6 +51,8 @@ __all__ = [
     "SynapseSign",
     "SynapseCount",
     "SynapseCountScaling",
+    "SynapseCountNormalized",
+    "RestingPotentialAtGrey",
     "group_first_appearance",
     "build_parameter",
 ]
@@ -274,6 +288,15 @@ class Parameter:
         """Distribution keywords derived from the connectome (none by default)."""
         return {}
 
+    def finalize(self, network) -> None:
+        """Adjusts initial values that depend on other parameters (default: none).
+
+        Called by ``Network`` once all parameters exist.
+
+        Args:
+            network: The network being built.
+        """
+
     @property
     def indices(self) -> torch.Tensor:
         """Group of every node or edge (see the class attributes)."""
@@ -422,6 +445,114 @@ class SynapseCountScaling(Parameter):
         mean = _group_mean(tables["n_syn"], group_index, len(first))
         scale = self.config.get("scale", 0.01)
         return {"value": (scale / mean).astype(np.float32)}
+
+
+def _central_nodes(tables: Dict[str, np.ndarray]) -> np.ndarray:
+    """Node index of the central (u = v = 0) cell of every type (-1 if none)."""
+    n_types = len(tables["cell_types"])
+    central = np.full(n_types, -1, dtype=np.int64)
+    at_center = np.flatnonzero((tables["node_u"] == 0) & (tables["node_v"] == 0))
+    central[tables["node_type_index"][at_center]] = at_center
+    return central
+
+
+class SynapseCountNormalized(Parameter):
+    """Synapse strength per pair of cell types, normalised per target type.
+
+    ``alpha = gain / sum(n_syn onto the central cell of the target type)``:
+    weights ``sign * n_syn * alpha`` are then proportional to the synapse
+    counts across all inputs of a type and sum (in absolute value) to ``gain``
+    on its central cell. With ``gain < 1`` the linearised network is stable
+    (every row of ``|W|`` sums to less than one). Config key ``gain``
+    (default 0.9). Not in flyvis 1.2.0.
+
+    Raises:
+        ParameterConfigError: For ``gain <= 0``.
+    """
+
+    table = "edges"
+    default_groupby = ["source_type", "target_type"]
+
+    def initial_values(self, group_index, first, tables):
+        """``value = gain / (synapses onto the target type's central cell)``."""
+        gain = float(self.config.get("gain", 0.9))
+        if not gain > 0:
+            raise ParameterConfigError(f"gain must be positive, got {gain}.")
+        n_types = len(tables["cell_types"])
+        central = _central_nodes(tables)
+        is_central = np.zeros(len(tables["node_type_index"]), dtype=bool)
+        is_central[central[central >= 0]] = True
+        onto = is_central[tables["target_index"]]
+        totals = np.bincount(
+            tables["target_type_index"][onto],
+            weights=tables["n_syn"][onto].astype(np.float64),
+            minlength=n_types,
+        )
+        target_type = tables["target_type_index"][first]
+        total = totals[target_type]
+        value = np.where(total > 0, gain / np.where(total > 0, total, 1.0), gain)
+        return {"value": value.astype(np.float32)}
+
+
+class RestingPotentialAtGrey(RestingPotential):
+    """Resting potentials that put every type's central cell at ``rest`` at grey.
+
+    After all parameters are initialised, ``b_t = rest_t - sum_e w_e
+    f(rest_source(e)) - x_t`` over the inputs ``e`` of the central cell of
+    type ``t`` (``f`` the activation, ``x_t = grey`` for the input types),
+    which makes ``V = rest`` a fixed point of the dynamics for the central
+    cells under a uniform ``grey`` stimulus. Config keys: ``rest`` (default
+    0.5), ``rest_by_type`` (``{type: rest}`` overrides, e.g. ``{T4a: 0.05}``),
+    ``grey`` (default 0.5). Not in flyvis 1.2.0.
+
+    Raises:
+        ParameterConfigError: For a type in ``rest_by_type`` that the
+            connectome lacks, or a grouping other than by type.
+    """
+
+    def initial_values(self, group_index, first, tables):
+        """Placeholder values (set in :meth:`finalize`)."""
+        if list(self.config.get("groupby", ["type"])) != ["type"]:
+            raise ParameterConfigError("RestingPotentialAtGrey groups by type only.")
+        names = list(tables["cell_types"])
+        unknown = sorted(set(self.config.get("rest_by_type", {}) or {}) - set(names))
+        if unknown:
+            raise ParameterConfigError(
+                f"rest_by_type names unknown cell types {unknown}; valid: "
+                f"{', '.join(names)}."
+            )
+        self._central = _central_nodes(tables)
+        return {
+            "value": np.full(len(first), float(self.config.get("rest", 0.5)), np.float32)
+        }
+
+    def finalize(self, network) -> None:
+        """Solves the central cells' fixed point for the resting potentials."""
+        rest = float(self.config.get("rest", 0.5))
+        grey = float(self.config.get("grey", 0.5))
+        by_type = dict(self.config.get("rest_by_type", {}) or {})
+        types = list(network.cell_types)
+        target = torch.tensor([float(by_type.get(t, rest)) for t in types])
+        node_type = network.node_type_index.long().cpu()
+        v_star = target[node_type]
+        with torch.no_grad():
+            weight = network.prepare().weight.detach().cpu()
+            source = network.engine.source.long().cpu()
+            drive = network.target_sum(
+                (weight * network.dynamics.activation(v_star)[source]).to(
+                    network.engine.source.device
+                )
+            ).cpu()
+            inputs = torch.zeros(len(types))
+            for name in network.connectome.input_cell_types[:]:
+                name = name.decode() if isinstance(name, bytes) else str(name)
+                inputs[types.index(name)] = grey
+            central = torch.from_numpy(self._central)
+            has = central >= 0
+            bias = target.clone()
+            bias[has] = target[has] - drive[central[has]] - inputs[has]
+            slots = [self.keys.index(t) for t in types]
+            self.raw_values[slots] = bias.to(self.raw_values)
 
 
 def _group_mean(values: np.ndarray, group_index: np.ndarray, n_groups: int) -> np.ndarray:

@@ -159,6 +159,8 @@ class Network(nn.Module):
                 self.symmetry_config[key] = param.symmetry_masks
                 self.clamp_config[key] = param_config.get("clamp", None)
         self._group_edges()
+        for param in self._parameters_by_name().values():
+            param.finalize(self)
         self._state_hooks: List[Callable] = []
         self.to(self.device)
         self.num_parameters = n_params(self)
