@@ -10,8 +10,13 @@ modulation of cells along the motion pathway.
 
     python benchmarks/init_probe.py --default
     python benchmarks/init_probe.py --rest 0.1 --rest-t4t5 0.0 [--gain 0.9]
+    # controls: every receptive field mirrored (du, dv -> -du, -dv), or the
+    # receptive fields (offsets and synapse counts) permuted among the type
+    # pairs (types, pairs and signs kept)
+    python benchmarks/init_probe.py --rest 0.1 --rest-t4t5 0.0 --connectome mirror
+    python benchmarks/init_probe.py --rest 0.1 --rest-t4t5 0.0 --connectome shuffle --seed 0
 
-Runs in about 10 s on one core.
+Runs in about 10 s on one core (a control connectome compiles once, ~30 s).
 """
 
 from __future__ import annotations
@@ -35,6 +40,41 @@ class _Handle:
         return self.network
 
 
+def control_connectome(kind: str, seed: int) -> str:
+    """Writes a mirrored or shuffled copy of the default connectome JSON.
+
+    Args:
+        kind: ``mirror`` (offsets negated) or ``shuffle`` (the offset lists
+            permuted among the edge entries).
+        seed: Seed of the permutation.
+
+    Returns:
+        Path of the written file (under the system's temporary directory).
+    """
+    import json
+    import tempfile
+    from pathlib import Path
+
+    from flyvis.connectome.connectome import (
+        DEFAULT_CONNECTOME_FILE,
+        resolve_connectome_file,
+    )
+
+    data = json.loads(resolve_connectome_file(DEFAULT_CONNECTOME_FILE).read_text())
+    edges = data["edges"]
+    if kind == "mirror":
+        for edge in edges:
+            edge["offsets"] = [[[-du, -dv], n] for (du, dv), n in edge["offsets"]]
+    else:
+        order = np.random.default_rng(seed).permutation(len(edges))
+        offsets = [edges[i]["offsets"] for i in order]
+        for edge, new in zip(edges, offsets):
+            edge["offsets"] = new
+    path = Path(tempfile.gettempdir()) / f"flyvis_probe_{kind}_{seed}.json"
+    path.write_text(json.dumps(data))
+    return str(path)
+
+
 def build(args):
     """The untrained network of the chosen initialisation."""
     from flyvis import Network
@@ -45,6 +85,9 @@ def build(args):
         "ensemble_and_network_id=0/0",
         f"network.connectome.extent={args.extent}",
     ]
+    if args.connectome != "default":
+        path = control_connectome(args.connectome, args.seed)
+        overrides.append(f"network.connectome.file={path}")
     if not args.default:
         t4t5 = {f"T{k}{d}": args.rest_t4t5 for k in (4, 5) for d in "abcd"}
         by_type = ",".join(f"{k}:{v}" for k, v in t4t5.items())
@@ -106,6 +149,12 @@ def main(argv=None) -> int:
     parser.add_argument("--extent", type=int, default=15)
     parser.add_argument("--speed", type=float, default=19.0, help="columns per second")
     parser.add_argument("--dt", type=float, default=0.01)
+    parser.add_argument(
+        "--connectome", choices=["default", "mirror", "shuffle"], default="default"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of --connectome shuffle"
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     start = time.time()
@@ -117,6 +166,10 @@ def main(argv=None) -> int:
         else f"normalised strengths (gain {args.gain}), rest {args.rest}, "
         f"T4/T5 rest {args.rest_t4t5}"
     )
+    if args.connectome != "default":
+        name = {"mirror": "mirrored", "shuffle": "shuffled"}[args.connectome]
+        seed = f" (seed {args.seed})" if args.connectome == "shuffle" else ""
+        label += f", {name} connectome{seed}"
     print(f"{label}; edges at {args.speed} columns/s ({time.time() - start:.0f} s)")
     print(f"{'type':>5} {'DSI':>5} {'PD':>5} {'known':>5} {'error':>5} match")
     for i, cell_type in enumerate(tuning["cell_type"].values):
