@@ -129,3 +129,19 @@ def test_edge_group_errors_are_clear():
     # node 0 <- node 2 (w 2)
     out = operator(torch.tensor([[1.0, 2.0, 3.0]]))
     np.testing.assert_allclose(out.numpy(), [[6.0, 2.0, -2.0]])
+
+
+def test_grouped_network_survives_deepcopy_and_pickle():
+    import copy
+    import pickle
+
+    net = _small(dtype=torch.float32)
+    for clone in (copy.deepcopy(net), pickle.loads(pickle.dumps(net))):
+        assert clone.engine.n_groups == net.engine.n_groups
+        assert torch.equal(clone._index_edges_syn_strength, net._index_edges_syn_strength)
+        assert torch.equal(clone.prepare().weight, net.prepare().weight)
+        movie = torch.full((1, 3, 1, 19), 0.7)
+        torch.testing.assert_close(
+            clone.simulate(movie, 0.02, initial_state=None),
+            net.simulate(movie, 0.02, initial_state=None),
+        )

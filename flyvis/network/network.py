@@ -217,7 +217,7 @@ class Network(nn.Module):
 
     def __getattr__(self, name: str):
         if name.startswith("_index_edges_"):
-            buffers = self.__dict__["_buffers"]
+            buffers = self.__dict__.get("_buffers", {})
             group_index = buffers.get("_group_index_" + name[len("_index_") :])
             if group_index is not None:
                 return group_index.index_select(0, self.engine.edge_group.long())
