@@ -19,7 +19,7 @@ config = get_default_config(
         "delete_if_exists=true",
     ]
 )
-solver = MultiTaskSolver(config=config)
+solver = MultiTaskSolver(config=config, delete_if_exists=True)
 before = solver.evaluate()
 solver.train()
 after = solver.evaluate()
