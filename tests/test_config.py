@@ -303,3 +303,33 @@ def test_custom_config_dir(tmp_path):
         [*IDS, "network/edge_config/syn_strength=mine"], config_dir=tmp_path
     )
     assert config.network.edge_config.syn_strength.scale == 0.5
+
+
+def test_cpu_flow_experiment_preset_composes_the_recipe():
+    config = get_default_config(
+        overrides=[
+            "+experiment=cpu_flow",
+            "task_name=flow",
+            "ensemble_and_network_id=0/0",
+        ]
+    )
+    assert config.network.connectome.extent == 4
+    assert config.network.edge_config.syn_strength.type == "SynapseCountNormalized"
+    assert config.network.node_config.bias.type == "RestingPotentialAtGrey"
+    assert config.network.node_config.bias.rest == 0.1
+    assert dict(config.network.node_config.bias.rest_by_type)["T5d"] == 0.0
+    assert config.task.dataset.type == "MultiTaskPhotoFlow"
+    assert (config.task.batch_size, config.task.dataset.n_sequences) == (32, 480)
+    assert list(config.task.decoder.flow.shape) == [16, 16, 2]
+    assert config.scheduler.lr_net.start == 1e-3
+    assert dict(config.optim.lr_scale) == {"edges_syn_strength": 0.05, "nodes_bias": 0.05}
+    # command-line overrides still apply on top of the preset
+    config = get_default_config(
+        overrides=[
+            "+experiment=cpu_flow",
+            "task_name=flow",
+            "ensemble_and_network_id=0/0",
+            "task.batch_size=4",
+        ]
+    )
+    assert config.task.batch_size == 4
