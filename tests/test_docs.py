@@ -55,3 +55,12 @@ def test_api_pages_list_public_classes(site, page, names):
 def test_migration_page(site):
     text = _text(site / "differences" / "index.html")
     assert "Deliberate differences from flyvis 1.2.0" in text
+
+
+def test_notebooks_are_rendered_with_their_outputs(site):
+    text = _text(site / "notebooks" / "01_connectome" / "index.html")
+    # the stored output of a code cell, not only the code
+    assert "45,669 cells" in text
+    assert "Mi1 -&gt; T4c" in text or "Mi1 -> T4c" in text
+    assert "<img" in (site / "notebooks" / "01_connectome" / "index.html").read_text()
+    assert (site / "notebooks" / "06_training" / "index.html").is_file()
