@@ -65,11 +65,20 @@ class DynamicsParams:
     synapses: SynapseOperator
     extra: Dict[str, torch.Tensor] = field(default_factory=dict)
 
-    def __getattribute__(self, name: str):
-        value = object.__getattribute__(self, name)
-        if name == "weight" and value is None:
-            value = object.__getattribute__(self, "synapses").weight
-        return value
+
+def _weight(params: DynamicsParams) -> torch.Tensor:
+    if params._weight is None:
+        return params.synapses.weight
+    return params._weight
+
+
+def _set_weight(params: DynamicsParams, value: Optional[torch.Tensor]) -> None:
+    params._weight = value
+
+
+# a property over the dataclass field: the per-edge weights are expanded from
+# grouped synapses only when read (other attributes keep plain access)
+DynamicsParams.weight = property(_weight, _set_weight)
 
 
 class ParameterValues(dict):

@@ -533,16 +533,11 @@ class RestingPotentialAtGrey(RestingPotential):
         by_type = dict(self.config.get("rest_by_type", {}) or {})
         types = list(network.cell_types)
         target = torch.tensor([float(by_type.get(t, rest)) for t in types])
-        node_type = network.node_type_index.long().cpu()
-        v_star = target[node_type]
+        # called while the network is still built on the CPU (before .to(device))
+        rates = network.dynamics.activation(target[network.node_type_index.long()])
         with torch.no_grad():
-            weight = network.prepare().weight.detach().cpu()
-            source = network.engine.source.long().cpu()
-            drive = network.target_sum(
-                (weight * network.dynamics.activation(v_star)[source]).to(
-                    network.engine.source.device
-                )
-            ).cpu()
+            weight = network.prepare().weight
+            drive = network.target_sum(weight * rates[network.engine.source.long()])
             inputs = torch.zeros(len(types))
             for name in network.connectome.input_cell_types[:]:
                 name = name.decode() if isinstance(name, bytes) else str(name)
