@@ -296,6 +296,9 @@ def test_unknown_types_list_valid_ones(small_network):
         )
     with pytest.raises(ValueError, match="unknown connectome type 'Nope'"):
         Network(connectome=dict(type="Nope"))
+    # a partial connectome config replaces the default: the error says so
+    with pytest.raises(ValueError, match=r"no 'type' \(given keys: \['extent'\]\)"):
+        Network(connectome=dict(extent=4))
     with pytest.raises(ValueError, match="valid types: .*RestingPotential"):
         Network(
             connectome=dict(type="ConnectomeFromAvgFilters", extent=1),

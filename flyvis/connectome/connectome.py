@@ -245,6 +245,13 @@ def init_connectome(**kwargs) -> Any:
     """
     kwargs = dict(kwargs)
     name = kwargs.pop("type", None)
+    if name is None:
+        raise ValueError(
+            f"the connectome config has no 'type' (given keys: {sorted(kwargs)}); a "
+            "given config replaces the default one, so give it whole, e.g. "
+            "dict(type='ConnectomeFromAvgFilters', file='fib25-fib19_v2.2.json', "
+            "extent=4, n_syn_fill=1)."
+        )
     if name not in AVAILABLE_CONNECTOMES:
         raise ValueError(
             f"unknown connectome type {name!r}; valid types: "
