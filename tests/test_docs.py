@@ -63,4 +63,13 @@ def test_notebooks_are_rendered_with_their_outputs(site):
     assert "45,669 cells" in text
     assert "Mi1 -&gt; T4c" in text or "Mi1 -> T4c" in text
     assert "<img" in (site / "notebooks" / "01_connectome" / "index.html").read_text()
-    assert (site / "notebooks" / "06_training" / "index.html").is_file()
+    # every example notebook is in the site (docs/notebooks links to examples/)
+    examples = REPO / "examples"
+    for notebook in sorted(examples.glob("*.ipynb")):
+        page = site / "notebooks" / notebook.stem / "index.html"
+        assert page.is_file(), notebook.name
+        assert "<img" in page.read_text(), notebook.name
+    table = _text(
+        site / "notebooks" / "04_flash_and_moving_edge_responses" / "index.html"
+    )
+    assert "t4t5_direction_match" in table and "flow/0000/000" in table
