@@ -178,8 +178,8 @@ from flyvis.task.objectives import epe
 
 decoder = network_view.init_decoder()["flow"]
 decoder.eval()
-val_index = dataset.arg_df.index[-n_eval:]  # the last movies (not trained on when offline)
-batch = [dataset[int(i)] for i in val_index]
+_, val_index = dataset.original_train_and_validation_indices()  # held out in training
+batch = [dataset[i] for i in val_index[:n_eval]]
 lum = torch.stack([d["lum"] for d in batch])
 flow = torch.stack([d["flow"] for d in batch])
 state = network.fade_in_state(1.0, dataset.dt, lum[:, 0])
