@@ -160,12 +160,18 @@ def train_single(argv: Sequence[str] = ()) -> int:
 
     from flyvis.network.directories import get_results_dir
     from flyvis.solver import MultiTaskSolver
-    from flyvis.solver.resume import prepare_resume, repair_history
+    from flyvis.solver.resume import prepare_resume, repair_history, stored_config
 
     resume = _truthy(config.resume)
     stored = {key: config[key] for key in STORED_KEYS}
     if resume:
-        changed = prepare_resume(Path(get_results_dir()) / config.network_name, stored)
+        path = Path(get_results_dir()) / config.network_name
+        if stored.get("description") == "???":
+            # free text: a resumed run without one keeps the stored description
+            previous = stored_config(path).get("description")
+            if previous is not None:
+                stored["description"] = previous
+        changed = prepare_resume(path, stored)
         if changed:
             print(f"Resuming with changed {', '.join(changed)}.")
     seed = _seed_everything(config.get("seed", None), str(config.network_name))

@@ -125,3 +125,8 @@ def test_train_single_tiny(results, flyvis_root, capsys):
         "chkpt_00000",
         "chkpt_00001",
     ]
+    # resume without the (free-text) description keeps the stored one
+    no_description = [a for a in args if not a.startswith("description=")]
+    assert main(["train-single", "--no-progress", *no_description, "resume=true"]) == 0
+    assert "Resumed at iteration 2" in capsys.readouterr().out
+    assert NetworkView("flow/0045/000").config.description == "cli test"

@@ -105,6 +105,21 @@ def _same(a: Any, b: Any) -> bool:
         return False
 
 
+def stored_config(path: Path) -> Dict[str, Any]:
+    """The config stored in a network directory's ``_meta.yaml``.
+
+    Args:
+        path: The network directory.
+
+    Returns:
+        The stored config (empty if there is no ``_meta.yaml``).
+    """
+    meta_path = Path(path) / "_meta.yaml"
+    if not meta_path.is_file():
+        return {}
+    return (yaml.safe_load(meta_path.read_text()) or {}).get("config") or {}
+
+
 def prepare_resume(
     path: Path, config: Mapping[str, Any], allowed: Sequence[str] = RESUMABLE_KEYS
 ) -> List[str]:
