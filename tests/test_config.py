@@ -334,23 +334,3 @@ def test_cpu_flow_experiment_preset_composes_the_recipe():
     )
     assert config.task.batch_size == 4
 
-
-def test_cpu_flow_wide_extends_cpu_flow():
-    ids = ["task_name=flow", "ensemble_and_network_id=0/0"]
-    base = get_default_config(overrides=["+experiment=cpu_flow", *ids])
-    wide = get_default_config(overrides=["+experiment=cpu_flow_wide", *ids])
-    # what it changes
-    motion = dict(wide.task.dataset.motion)
-    assert list(motion["background_speed"]) == [0.003, 0.05]
-    assert list(motion["foreground_speed"]) == [0.005, 0.06]
-    assert wide.penalizer.activity_penalty.activity_penalty == 1.0
-    assert base.penalizer.activity_penalty.activity_penalty == 0.1
-    assert (wide.task.n_iters, wide.scheduler.chkpt_every_epoch) == (2400, 10)
-    # what it inherits from cpu_flow
-    assert wide.network.to_dict() == base.network.to_dict()
-    assert wide.task.batch_size == base.task.batch_size == 32
-    assert dict(wide.optim.lr_scale) == dict(base.optim.lr_scale)
-    # the motion ranges are valid for the dataset
-    from flyvis.datasets.photo_flow_specs import MotionRanges
-
-    assert MotionRanges.from_dict(motion).background_speed == (0.003, 0.05)
