@@ -9,7 +9,12 @@ from tiny_ensemble import train_tiny_ensemble
 
 import flyvis
 from flyvis.network import directories
-from flyvis.network.shipping import DROPPED_KEYS, model_task_errors, ship_ensemble
+from flyvis.network.shipping import (
+    DROPPED_KEYS,
+    kept_checkpoints,
+    model_task_errors,
+    ship_ensemble,
+)
 
 
 @pytest.fixture(scope="module")
@@ -134,3 +139,39 @@ def test_unknown_name_error_names_the_users_results_dir(shipped, empty_root):
 
     with pytest.raises(ValueError, match=str(empty_root)):
         NetworkView("flow/0042/000")
+
+
+def test_max_checkpoints_keeps_best_first_and_last(trained, tmp_path, empty_root):
+    model = model_task_errors(trained)[0][1]
+    all_numbers = kept_checkpoints(model)
+    assert len(all_numbers) >= 3
+    # make a middle checkpoint the best one: it must be kept
+    import h5py
+
+    epe_file = model / "validation" / "epe.h5"
+    with h5py.File(epe_file, "r") as f:
+        original = f["data"][()]
+    lowered = np.array(original, dtype=float).reshape(-1)
+    lowered[1] = lowered.min() - 1.0
+    copy = tmp_path / "model"
+    shutil.copytree(model, copy)
+    with h5py.File(copy / "validation" / "epe.h5", "w") as f:
+        f.create_dataset("data", data=lowered)
+    assert kept_checkpoints(copy, 2) == sorted({all_numbers[0], all_numbers[-1], 1})
+    assert kept_checkpoints(copy, len(all_numbers)) == all_numbers
+    with pytest.raises(ValueError, match="max_checkpoints must be >= 2"):
+        kept_checkpoints(copy, 1)
+
+    # shipped with 2 checkpoints per model: fewer files, same curves, and the
+    # best checkpoint (by validation EPE) still loads
+    dest = tmp_path / "package" / "flow" / "0000"
+    ship_ensemble(trained, dest, max_checkpoints=2)
+    for shipped_model in sorted(p for p in dest.iterdir() if p.name.isdigit()):
+        files = sorted((shipped_model / "chkpts").iterdir())
+        assert len(files) == 2
+        from flyvis.network import NetworkView
+
+        view = NetworkView(shipped_model)
+        assert view.init_network() is not None
+        best = int(np.nanargmin(directories_read(shipped_model / "validation/epe.h5")))
+        assert f"chkpt_{best:05d}" in {f.name for f in files}

@@ -10,12 +10,15 @@ makes the shipped copy from a results directory:
   records the new name and the directory it came from;
 * kept: ``_meta.yaml``, the training and validation curves (``*.h5`` at the top
   and in ``validation``, ``validation_batch``, ``training``, ``training_batch``,
-  rewritten without HDF5 chunking, same values) and every checkpoint with the
-  network and decoder parameters; dropped: optimiser and random states (the
+  rewritten without HDF5 chunking, same values) and the checkpoints with the
+  network and decoder parameters (all, or with ``max_checkpoints`` the best one,
+  the first, the last and evenly spaced others: a dropped checkpoint's
+  validation values stay in the curves, and the best checkpoint is found by
+  its number as before); dropped: optimiser and random states (the
   shipped models are for analysis and as initial parameters, not for
   ``resume=true``), analysis caches (``__cache__``), logs and recordings.
 
-Run ``python -m flyvis.network.shipping <ensemble dir> [--dest DIR]``.
+Run ``python -m flyvis.network.shipping <ensemble dir> [--dest DIR] [--max-checkpoints N]``.
 """
 
 from __future__ import annotations
@@ -35,7 +38,13 @@ import yaml
 
 from flyvis.utils.chkpt_utils import read_h5
 
-__all__ = ["ship_ensemble", "model_task_errors", "KEPT_FOLDERS", "DROPPED_KEYS"]
+__all__ = [
+    "ship_ensemble",
+    "model_task_errors",
+    "kept_checkpoints",
+    "KEPT_FOLDERS",
+    "DROPPED_KEYS",
+]
 
 KEPT_FOLDERS = ("validation", "validation_batch", "training", "training_batch")
 DROPPED_KEYS = ("optim", "rng", "activity_optim")
@@ -81,7 +90,44 @@ def _copy_h5(source: Path, target: Path) -> None:
             dst.attrs[name] = value
 
 
-def _ship_model(source: Path, target: Path, name: str) -> None:
+def kept_checkpoints(model: Path, max_checkpoints: Optional[int] = None) -> List[int]:
+    """Numbers of the checkpoints of ``model`` that a shipped copy keeps.
+
+    Args:
+        model: A model directory (``chkpts/chkpt_*``, ``validation/epe.h5``).
+        max_checkpoints: Keep at most this many (at least 2); ``None`` keeps all.
+
+    Returns:
+        Sorted checkpoint numbers: all, or the best by validation EPE, the
+        first, the last and evenly spaced others, ``max_checkpoints`` in all
+        (3 where ``max_checkpoints`` is 2 and the best is neither first nor last).
+
+    Raises:
+        ValueError: If ``max_checkpoints < 2``.
+    """
+    from flyvis.utils.chkpt_utils import checkpoint_index_to_path_map
+
+    indices, _ = checkpoint_index_to_path_map(model / "chkpts")
+    if max_checkpoints is None or len(indices) <= max_checkpoints:
+        return indices
+    if max_checkpoints < 2:
+        raise ValueError(f"max_checkpoints must be >= 2 (got {max_checkpoints}).")
+    kept = {indices[0], indices[-1]}
+    epe = model / "validation" / "epe.h5"
+    if epe.is_file():
+        best = int(np.nanargmin(read_h5(epe).reshape(-1)))
+        if best in indices:
+            kept.add(best)
+    for position in np.linspace(0, len(indices) - 1, max_checkpoints).round():
+        if len(kept) >= max_checkpoints:
+            break
+        kept.add(indices[int(position)])
+    return sorted(kept)
+
+
+def _ship_model(
+    source: Path, target: Path, name: str, max_checkpoints: Optional[int] = None
+) -> None:
     target.mkdir(parents=True)
     meta = yaml.safe_load((source / "_meta.yaml").read_text())
     config = meta.get("config", meta)
@@ -103,8 +149,11 @@ def _ship_model(source: Path, target: Path, name: str) -> None:
             for file in sorted((source / folder).glob("*.h5")):
                 _copy_h5(file, target / folder / file.name)
     (target / "chkpts").mkdir()
-    for chkpt in sorted((source / "chkpts").glob("chkpt_*")):
-        if chkpt.name.endswith(".tmp") or chkpt.name.startswith("."):
+    from flyvis.utils.chkpt_utils import checkpoint_index_to_path_map
+
+    kept = set(kept_checkpoints(source, max_checkpoints))
+    for index, chkpt in zip(*checkpoint_index_to_path_map(source / "chkpts")):
+        if index not in kept or chkpt.name.endswith(".tmp"):
             continue
         state = torch.load(chkpt, map_location="cpu", weights_only=False)
         for key in DROPPED_KEYS:
@@ -117,6 +166,7 @@ def ship_ensemble(
     dest: Optional[Union[str, os.PathLike]] = None,
     name: str = "flow/0000",
     max_megabytes: float = 10.0,
+    max_checkpoints: Optional[int] = None,
 ) -> Path:
     """Copies an ensemble into the package data, best model first.
 
@@ -129,6 +179,8 @@ def ship_ensemble(
             ``shipped_results_dir() / name``); replaced if it exists.
         name: ``"<task>/<ensemble>"`` recorded in the models' configs.
         max_megabytes: Refuse (``ValueError``) a copy larger than this.
+        max_checkpoints: Checkpoints kept per model (see :func:`kept_checkpoints`;
+            default: all).
 
     Returns:
         The target directory.
@@ -145,12 +197,14 @@ def ship_ensemble(
     staging = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}."))
     try:
         for index, (_, model) in enumerate(ranked):
-            _ship_model(model, staging / f"{index:03d}", f"{name}/{index:03d}")
+            _ship_model(
+                model, staging / f"{index:03d}", f"{name}/{index:03d}", max_checkpoints
+            )
         size = sum(f.stat().st_size for f in staging.rglob("*") if f.is_file()) / 1e6
         if size > max_megabytes:
             raise ValueError(
                 f"the shipped ensemble would take {size:.1f} MB (> {max_megabytes} MB): "
-                "train with fewer checkpoints (scheduler.chkpt_every_epoch) or fewer models."
+                "keep fewer checkpoints (max_checkpoints, --max-checkpoints) or ship fewer models."
             )
         if dest.exists():
             old = dest.with_name(f".{dest.name}.old")
@@ -174,9 +228,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--dest", default=None)
     parser.add_argument("--name", default="flow/0000")
     parser.add_argument("--max-megabytes", type=float, default=10.0)
+    parser.add_argument(
+        "--max-checkpoints", type=int, default=None, help="checkpoints kept per model"
+    )
     args = parser.parse_args(argv)
     ranked = model_task_errors(args.ensemble_dir)
-    dest = ship_ensemble(args.ensemble_dir, args.dest, args.name, args.max_megabytes)
+    dest = ship_ensemble(
+        args.ensemble_dir, args.dest, args.name, args.max_megabytes, args.max_checkpoints
+    )
     size = sum(f.stat().st_size for f in dest.rglob("*") if f.is_file()) / 1e6
     for index, (epe, model) in enumerate(ranked):
         print(f"{args.name}/{index:03d}  min validation EPE {epe:.4f}  from {model}")
