@@ -333,4 +333,3 @@ def test_cpu_flow_experiment_preset_composes_the_recipe():
         ]
     )
     assert config.task.batch_size == 4
-
