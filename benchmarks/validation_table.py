@@ -16,28 +16,27 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
 
-def _read(directory, name):
-    try:
-        return np.asarray(directory[name][:], dtype=float).ravel()
-    except (KeyError, FileNotFoundError, OSError):
-        return None
-
-
 def model_row(view) -> dict:
     """Best-checkpoint EPEs of one model (from its validation curves)."""
-    validation = view.dir.validation
-    epe = _read(validation, "epe")
-    zero = _read(validation, "epe_zero")
-    iteration = _read(validation, "iteration")
+    from flyvis.utils.chkpt_utils import read_h5
+
+    folder = Path(view.dir.path) / "validation"
+    epe = read_h5(folder / "epe.h5").reshape(-1)
     best = int(np.nanargmin(epe))
+    zero, iteration = (folder / "epe_zero.h5", folder / "iteration.h5")
     return {
-        "iteration": int(iteration[best]) if iteration is not None else best,
+        "iteration": int(read_h5(iteration).reshape(-1)[best])
+        if iteration.is_file()
+        else best,
         "epe": float(epe[best]),
-        "zero": float(zero[best]) if zero is not None else float("nan"),
+        "zero": float(read_h5(zero).reshape(-1)[best])
+        if zero.is_file()
+        else float("nan"),
     }
 
 

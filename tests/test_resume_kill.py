@@ -12,6 +12,7 @@ import h5py
 import numpy as np
 import pytest
 import torch
+import yaml
 from tiny_ensemble import tiny_overrides
 
 import flyvis
@@ -151,11 +152,15 @@ def test_resume_with_more_iterations_and_changed_config_error(
     assert main(["train-single", "--no-progress", "--device", "cpu", *overrides]) == 0
     path = results / "flow" / "0000" / "002"
     assert len(_h5(path / "loss.h5")) == 2
+    keys_before = list(yaml.safe_load((path / "_meta.yaml").read_text())["config"])
     more = [*overrides, "task.n_iters=4", "resume=true"]
     assert main(["train-single", "--no-progress", "--device", "cpu", *more]) == 0
     assert "Resuming with changed task.n_iters" in capsys.readouterr().out
     assert len(_h5(path / "loss.h5")) == 4
     assert "n_iters: 4" in (path / "_meta.yaml").read_text()
+    # the rewritten config keeps its key order (type first, as written)
+    keys_after = list(yaml.safe_load((path / "_meta.yaml").read_text())["config"])
+    assert keys_after == keys_before and keys_after[0] == "type"
     # other changes: a clear error that names the keys; nothing is modified
     before = (path / "_meta.yaml").read_text()
     changed = [*more, "task.batch_size=1", "network.connectome.n_syn_fill=2"]

@@ -166,11 +166,11 @@ def test_max_checkpoints_keeps_best_first_and_last(trained, tmp_path, empty_root
     # best checkpoint (by validation EPE) still loads
     dest = tmp_path / "package" / "flow" / "0000"
     ship_ensemble(trained, dest, max_checkpoints=2)
+    from flyvis.network import NetworkView
+
     for shipped_model in sorted(p for p in dest.iterdir() if p.name.isdigit()):
         files = sorted((shipped_model / "chkpts").iterdir())
         assert len(files) == 2
-        from flyvis.network import NetworkView
-
         view = NetworkView(shipped_model)
         assert view.init_network() is not None
         best = int(np.nanargmin(directories_read(shipped_model / "validation/epe.h5")))

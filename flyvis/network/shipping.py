@@ -36,7 +36,7 @@ import numpy as np
 import torch
 import yaml
 
-from flyvis.utils.chkpt_utils import read_h5
+from flyvis.utils.chkpt_utils import checkpoint_index_to_path_map, read_h5
 
 __all__ = [
     "ship_ensemble",
@@ -105,8 +105,6 @@ def kept_checkpoints(model: Path, max_checkpoints: Optional[int] = None) -> List
     Raises:
         ValueError: If ``max_checkpoints < 2``.
     """
-    from flyvis.utils.chkpt_utils import checkpoint_index_to_path_map
-
     indices, _ = checkpoint_index_to_path_map(model / "chkpts")
     if max_checkpoints is None or len(indices) <= max_checkpoints:
         return indices
@@ -149,8 +147,6 @@ def _ship_model(
             for file in sorted((source / folder).glob("*.h5")):
                 _copy_h5(file, target / folder / file.name)
     (target / "chkpts").mkdir()
-    from flyvis.utils.chkpt_utils import checkpoint_index_to_path_map
-
     kept = set(kept_checkpoints(source, max_checkpoints))
     for index, chkpt in zip(*checkpoint_index_to_path_map(source / "chkpts")):
         if index not in kept or chkpt.name.endswith(".tmp"):

@@ -61,7 +61,10 @@ def _flatten(value: Any, prefix: str = "") -> Dict[str, Any]:
 
 
 def _normalise(config: Mapping[str, Any]) -> Dict[str, Any]:
-    """A YAML round trip: tuples become lists, Namespaces dicts (as stored)."""
+    """A YAML round trip: tuples become lists, Namespaces dicts (as stored).
+
+    Key order is kept, so that a config rewritten on resume reads like the original.
+    """
 
     def plain(value):
         if hasattr(value, "to_dict"):
@@ -72,7 +75,7 @@ def _normalise(config: Mapping[str, Any]) -> Dict[str, Any]:
             return [plain(v) for v in value]
         return value
 
-    return yaml.safe_load(yaml.safe_dump(plain(config))) or {}
+    return yaml.safe_load(yaml.safe_dump(plain(config), sort_keys=False)) or {}
 
 
 def config_differences(stored: Mapping[str, Any], new: Mapping[str, Any]) -> List[str]:
