@@ -497,3 +497,29 @@ def test_hex_map_index_is_the_decoder_layout(extent):
     assert len(np.unique(index)) == len(u) and index.min() >= 0
     assert index.max() < height * width
     np.testing.assert_array_equal(np.divmod(index, width), (u + extent, v + extent))
+
+
+def test_cell_types_subset_reads_only_those_types(fake34):
+    t4t5 = ["T4a", "T4b", "T4c", "T4d", "T5a", "T5b", "T5c", "T5d"]
+    torch.manual_seed(0)
+    dec = DecoderGAVP(fake34, shape=[4, 2], kernel_size=3, p_dropout=0, cell_types=t4t5)
+    dec.eval()
+    assert dec.n_output_types == 8 and dec.base[0].weight.shape[1] == 8
+    n = n_nodes_of(fake34)
+    x = torch.rand(2, 3, n)
+    out = dec(x)
+    index = fake34.nodes.layer_index
+    # the activity of any other output type does not change the prediction ...
+    other = x.clone()
+    other[..., index["Tm3"]] += 5.0
+    assert torch.equal(dec(other), out)
+    # ... that of a selected one does
+    changed = x.clone()
+    changed[..., index["T5d"]] += 5.0
+    assert not torch.allclose(dec(changed), out)
+    with pytest.raises(ValueError, match="unknown: R1"):
+        DecoderGAVP(fake34, shape=[8, 2], kernel_size=5, cell_types=["T4a", "R1"])
+    with pytest.raises(ValueError, match="distinct"):
+        DecoderGAVP(fake34, shape=[8, 2], kernel_size=5, cell_types=["T4a", "T4a"])
+    with pytest.raises(ValueError, match="non-empty"):
+        DecoderGAVP(fake34, shape=[8, 2], kernel_size=5, cell_types=[])

@@ -84,6 +84,25 @@ def _tiny_engine(n_nodes, source, target, name="sparse"):
     return SynapticEngine(torch.tensor(source), torch.tensor(target), n_nodes, name=name)
 
 
+def test_sparse_engine_derives_edge_indices_and_transpose():
+    # the sparse engine stores only the CSR layouts: source/target (edge-table
+    # order) and the transposed values are derived from them
+    gen = torch.Generator().manual_seed(0)
+    n, n_edges = 7, 40
+    source = torch.randint(0, n, (n_edges,), generator=gen)
+    target = torch.randint(0, n, (n_edges,), generator=gen)
+    sparse = SynapticEngine(source, target, n)
+    assert "_source" not in sparse._buffers and "perm_t" not in sparse._buffers
+    assert torch.equal(sparse.source.long(), source)
+    assert torch.equal(sparse.target.long(), target)
+    operator = sparse.prepare(torch.randn(n_edges, generator=gen))
+    dense = torch.zeros(n, n).index_put_(
+        (target, source), operator.weight.detach(), accumulate=True
+    )
+    assert torch.allclose(operator.matrix.to_dense(), dense)
+    assert torch.allclose(operator.matrix_t.to_dense(), dense.t())
+
+
 class _TinyNet:
     def __init__(self, engine):
         self.engine = engine

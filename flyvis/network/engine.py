@@ -26,7 +26,7 @@ Edge order does not matter: the CSR layout is sorted by (target, source).
 from __future__ import annotations
 
 import warnings
-from typing import List, Tuple
+from typing import Dict, List, Tuple
 
 import torch
 
@@ -233,32 +233,83 @@ class SynapticEngine(torch.nn.Module):
         self.name = name
         self.n_nodes = int(n_nodes)
         perm, crow, col = _csr_layout(target_index, source_index, n_nodes)
-        perm_t, crow_t, col_t = _csr_layout(source_index, target_index, n_nodes)
-        # position in the CSR value order of every edge of the transposed layout
-        inverse = torch.empty_like(perm)
-        inverse[perm] = torch.arange(len(perm))
+        _, crow_t, col_t = _csr_layout(source_index, target_index, n_nodes)
         # int32 indices halve the memory of the graph (torch.sparse and
         # index_select accept them); int64 only where counts could overflow
         index_dtype = torch.int32 if len(source_index) < 2**31 - 1 else torch.long
-        # the reference gather/scatter keeps int64: torch's index_add with int32
-        # indices takes a slow path (13x slower on CPU)
-        edge_dtype = torch.long if name == "reference" else index_dtype
-        self.register_buffer("source", source_index.to(edge_dtype), persistent=False)
-        self.register_buffer("target", target_index.to(edge_dtype), persistent=False)
+        # the reference gather/scatter keeps int64 source/target indices:
+        # torch's index_add with int32 indices takes a slow path (13x slower)
+        if name == "reference":
+            self.register_buffer("_source", source_index, persistent=False)
+            self.register_buffer("_target", target_index, persistent=False)
+        # the sparse engine keeps only the two CSR layouts and the permutation
+        # from edge-table to CSR order (the edge-table source/target indices and
+        # the transposed permutation are derived from them when asked for: 17 MB
+        # less for the default network)
         for key, value in {
             "perm": perm,
             "crow": crow,
             "col": col,
-            "perm_t": inverse[perm_t],
             "crow_t": crow_t,
             "col_t": col_t,
         }.items():
             self.register_buffer(key, value.to(index_dtype), persistent=False)
+        self._perm_t_cache: Dict[torch.device, torch.Tensor] = {}
 
     @property
     def n_edges(self) -> int:
         """Number of edges."""
-        return len(self.source)
+        return len(self.col)
+
+    @property
+    def source(self) -> torch.Tensor:
+        """Presynaptic node of every edge ``(n_edges,)``, edge-table order.
+
+        ``torch.long`` for the reference engine (a stored buffer); for the
+        sparse engine derived from the CSR layout on every access (``int32``,
+        ~5 ms for the default network): keep a reference where it is reused.
+        """
+        if self.name == "reference":
+            return self._source
+        source = torch.empty_like(self.col)
+        source[self.perm.long()] = self.col
+        return source
+
+    @property
+    def target(self) -> torch.Tensor:
+        """Postsynaptic node of every edge ``(n_edges,)``, edge-table order.
+
+        Stored (``torch.long``) for the reference engine, derived from the CSR
+        row pointers for the sparse engine (see :attr:`source`).
+        """
+        if self.name == "reference":
+            return self._target
+        rows = torch.repeat_interleave(
+            torch.arange(self.n_nodes, dtype=self.col.dtype, device=self.col.device),
+            self.crow.diff().long(),
+        )
+        target = torch.empty_like(self.col)
+        target[self.perm.long()] = rows
+        return target
+
+    @property
+    def perm_t(self) -> torch.Tensor:
+        """CSR-order position of every edge of the transposed layout ``(n_edges,)``.
+
+        Computed on first use per device (only ungrouped weights need it in
+        every forward pass) and cached.
+        """
+        device = self.col.device
+        cached = self._perm_t_cache.get(device)
+        if cached is None:
+            # the transposed layout sorts the CSR-order edges by (source, target)
+            rows = torch.repeat_interleave(
+                torch.arange(self.n_nodes, device=device), self.crow.diff().long()
+            )
+            cached, _, _ = _csr_layout(self.col.long(), rows, self.n_nodes)
+            cached = cached.to(self.col.dtype)
+            self._perm_t_cache = {device: cached}
+        return cached
 
     def set_edge_groups(self, edge_group: torch.Tensor) -> None:
         """Declares groups of edges that always share their weight.
@@ -291,14 +342,16 @@ class SynapticEngine(torch.nn.Module):
             raise ValueError("edge groups must be numbered 0 ... n_groups - 1.")
         self.n_groups = n_groups
         small = torch.int32 if n_groups < 2**31 - 1 else torch.long
-        group_csr = edge_group.index_select(0, self.perm.long())
-        # with gradients (index_add in backward): int64; the rest int32
+        group_csr = edge_group.index_select(0, self.perm.long()).to(small)
+        # int32: the backward of the gather (a 1-D index_add onto the groups)
+        # is as fast as with int64 indices
         self.register_buffer("group_csr", group_csr, persistent=False)
         self.register_buffer(
             "group_csr_t",
-            group_csr.index_select(0, self.perm_t).to(small),
+            group_csr.index_select(0, self.perm_t.long()).to(small),
             persistent=False,
         )
+        self._perm_t_cache = {}  # only needed again for ungrouped weights
         self.register_buffer("edge_group", edge_group.to(small), persistent=False)
 
     @property

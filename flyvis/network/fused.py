@@ -88,7 +88,9 @@ class _FusedEuler(torch.autograd.Function):
                 # a * D_t = V_t+1 - V_t
                 torch.sub(_step_view(out, t), v, out=increment)
                 rate_acc.addcmul_(g, increment)
-            torch.mm(operator.matrix_t, g, out=grad_r)
+            # addmm with beta=0 writes the product straight into grad_r (its old
+            # values are ignored); mm(..., out=) first zero-fills it: ~10 % slower
+            torch.addmm(grad_r, operator.matrix_t, g, beta=0, out=grad_r)
             torch.addcmul(
                 torch.ops.aten.threshold_backward(grad_r, v, 0), lam, keep, out=lam
             )
@@ -126,7 +128,7 @@ class _ChunkedWeightGrad:
         batch, n_frames, n_nodes = out.shape
         self.matrix, self.out, self.v0 = matrix, out, v0
         self.n_frames = n_frames
-        self.steps = min(n_frames, -(-80 // batch))
+        self.steps = min(n_frames, -(-40 // batch))
         self._g = out.new_empty(n_nodes, self.steps, batch)
         self._r = out.new_empty(n_nodes, self.steps, batch)
         self.result = torch.zeros_like(matrix.values())
@@ -267,7 +269,7 @@ class FusedStep:
             ``out``.
         """
         d = self._d if drive is None else drive
-        torch.mm(self.matrix, torch.clamp(v, min=0, out=self._r), out=d)
+        torch.addmm(d, self.matrix, torch.clamp(v, min=0, out=self._r), beta=0, out=d)
         d.add_(self.bias).sub_(v).add_(x)
         return torch.addcmul(v, self.rate, d, out=out)
 

@@ -335,10 +335,16 @@ class DecoderGAVP(ActivityDecoder):
         normalize_last: Add an extra output channel used as a learned,
             per-pixel divisive normaliser ``softplus(x) + 1 >= 1``.
         activation: Name of a ``torch.nn`` activation module.
+        cell_types: Output cell types the decoder reads, in this order
+            (``None``: all output types of the connectome, as in flyvis). A
+            subset such as ``["T4a", ..., "T5d"]`` mirrors the lobula plate,
+            where the tangential cells that signal optic flow are driven by
+            T4/T5 (not a flyvis 1.2.0 option).
 
     Raises:
-        ValueError: For an even kernel size, an empty ``shape`` or output types
-            that do not cover the full lattice.
+        ValueError: For an even kernel size, an empty ``shape``, output types
+            that do not cover the full lattice, or ``cell_types`` that are not
+            output cell types of the connectome.
     """
 
     def __init__(
@@ -352,6 +358,7 @@ class DecoderGAVP(ActivityDecoder):
         const_weight: Optional[float] = None,
         normalize_last: bool = True,
         activation: str = "Softplus",
+        cell_types: Optional[List[str]] = None,
     ):
         if not kernel_size % 2:
             raise ValueError(f"{kernel_size} is even. Must be odd.")
@@ -369,6 +376,18 @@ class DecoderGAVP(ActivityDecoder):
         self.out_channels_per_feature = shape[-1]
 
         output_index = self.dvs_channels.output_indices
+        if cell_types is not None:
+            outputs = [str(t) for t in self.dvs_channels.output_cell_types]
+            cell_types = [str(t) for t in cell_types]
+            unknown = [t for t in cell_types if t not in outputs]
+            if not cell_types or unknown or len(set(cell_types)) != len(cell_types):
+                raise ValueError(
+                    "DecoderGAVP `cell_types` must be a non-empty list of distinct "
+                    f"output cell types ({', '.join(outputs)}); got {cell_types}"
+                    + (f" (unknown: {', '.join(unknown)})." if unknown else ".")
+                )
+            output_index = output_index[[outputs.index(t) for t in cell_types]]
+        self.cell_types = cell_types
         expected = get_num_hexals(int(connectome.config.extent))
         if output_index.ndim != 2 or output_index.shape[1] != expected:
             raise ValueError(
