@@ -447,6 +447,18 @@ def test_simulate_ensemble_equals_loop_over_models():
         looped.append(net.simulate(movie, 0.01))
     net.load_state_dict(base)
     torch.testing.assert_close(batched, torch.stack(looped), atol=1e-5, rtol=0)
+    # starting from the resting potentials, with a batch of one movie (the
+    # state buffers must not alias the resting potentials)
+    from_rest = simulate_ensemble(net, sets, movie[:1], 0.01, initial_state=None)
+    for i, sd in enumerate(sets):
+        net.load_state_dict(sd)
+        torch.testing.assert_close(
+            from_rest[i],
+            net.simulate(movie[:1], 0.01, initial_state=None),
+            atol=1e-5,
+            rtol=0,
+        )
+    net.load_state_dict(base)
     # differing fixed parameters fall back to the loop and still agree
     sets[1] = dict(sets[1], edges_syn_count=sets[1]["edges_syn_count"] + 0.1)
     mixed = simulate_ensemble(net, sets, movie, 0.01, initial_state=None)

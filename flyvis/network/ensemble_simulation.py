@@ -197,7 +197,9 @@ def simulate_ensemble(
         drive = synaptic.view(n_nodes, n_models, batch).add_(bias).sub_(v).add_(x)
         return torch.addcmul(v, rate, drive, out=out)
 
-    v = bias.expand(n_nodes, n_models, batch).contiguous()
+    # a copy: for a batch of 1, .contiguous() would return `bias` itself, and the
+    # double-buffered loop below would then overwrite the resting potentials
+    v = bias.new_empty(n_nodes, n_models, batch).copy_(bias)
     if initial_state == "auto":
         grey = network._constant_input(1, 0.5)[0, 0][:, None, None]  # (N, 1, 1)
         for _ in range(int(1.0 / dt)):
