@@ -93,7 +93,9 @@ def test_sparse_engine_derives_edge_indices_and_transpose():
     target = torch.randint(0, n, (n_edges,), generator=gen)
     sparse = SynapticEngine(source, target, n)
     assert "_source" not in sparse._buffers and "perm_t" not in sparse._buffers
+    assert not sparse._derived_cache  # nothing derived until asked for
     assert torch.equal(sparse.source.long(), source)
+    assert sparse.source is sparse.source  # derived once, then cached
     assert torch.equal(sparse.target.long(), target)
     operator = sparse.prepare(torch.randn(n_edges, generator=gen))
     dense = torch.zeros(n, n).index_put_(

@@ -244,8 +244,8 @@ class SynapticEngine(torch.nn.Module):
             self.register_buffer("_target", target_index, persistent=False)
         # the sparse engine keeps only the two CSR layouts and the permutation
         # from edge-table to CSR order (the edge-table source/target indices and
-        # the transposed permutation are derived from them when asked for: 17 MB
-        # less for the default network)
+        # the transposed permutation are derived from them when first asked for:
+        # 17 MB less for the default network in training, which never asks)
         for key, value in {
             "perm": perm,
             "crow": crow,
@@ -254,7 +254,8 @@ class SynapticEngine(torch.nn.Module):
             "col_t": col_t,
         }.items():
             self.register_buffer(key, value.to(index_dtype), persistent=False)
-        self._perm_t_cache: Dict[torch.device, torch.Tensor] = {}
+        # index arrays derived from the layout when first asked for (see source)
+        self._derived_cache: Dict[Tuple[str, torch.device], torch.Tensor] = {}
 
     @property
     def n_edges(self) -> int:
@@ -266,14 +267,12 @@ class SynapticEngine(torch.nn.Module):
         """Presynaptic node of every edge ``(n_edges,)``, edge-table order.
 
         ``torch.long`` for the reference engine (a stored buffer); for the
-        sparse engine derived from the CSR layout on every access (``int32``,
-        ~5 ms for the default network): keep a reference where it is reused.
+        sparse engine ``int32``, derived from the CSR layout on first use (per
+        device) and cached, so that training, which never asks, does not hold it.
         """
         if self.name == "reference":
             return self._source
-        source = torch.empty_like(self.col)
-        source[self.perm.long()] = self.col
-        return source
+        return self._derived("source", lambda: self._to_edge_order(self.col))
 
     @property
     def target(self) -> torch.Tensor:
@@ -284,32 +283,42 @@ class SynapticEngine(torch.nn.Module):
         """
         if self.name == "reference":
             return self._target
-        rows = torch.repeat_interleave(
-            torch.arange(self.n_nodes, dtype=self.col.dtype, device=self.col.device),
-            self.crow.diff().long(),
+        return self._derived(
+            "target", lambda: self._to_edge_order(self._csr_rows().to(self.col.dtype))
         )
-        target = torch.empty_like(self.col)
-        target[self.perm.long()] = rows
-        return target
 
     @property
     def perm_t(self) -> torch.Tensor:
         """CSR-order position of every edge of the transposed layout ``(n_edges,)``.
 
-        Computed on first use per device (only ungrouped weights need it in
+        Derived on first use per device (only ungrouped weights need it in
         every forward pass) and cached.
         """
-        device = self.col.device
-        cached = self._perm_t_cache.get(device)
-        if cached is None:
+
+        def compute():
             # the transposed layout sorts the CSR-order edges by (source, target)
-            rows = torch.repeat_interleave(
-                torch.arange(self.n_nodes, device=device), self.crow.diff().long()
-            )
-            cached, _, _ = _csr_layout(self.col.long(), rows, self.n_nodes)
-            cached = cached.to(self.col.dtype)
-            self._perm_t_cache = {device: cached}
-        return cached
+            perm_t, _, _ = _csr_layout(self.col.long(), self._csr_rows(), self.n_nodes)
+            return perm_t.to(self.col.dtype)
+
+        return self._derived("perm_t", compute)
+
+    def _csr_rows(self) -> torch.Tensor:
+        """Row (target node) of every edge in CSR order, ``torch.long``."""
+        rows = torch.arange(self.n_nodes, device=self.col.device)
+        return torch.repeat_interleave(rows, self.crow.diff().long())
+
+    def _to_edge_order(self, csr_values: torch.Tensor) -> torch.Tensor:
+        """Per-edge values in CSR order rearranged into edge-table order."""
+        out = torch.empty_like(csr_values)
+        out[self.perm.long()] = csr_values
+        return out
+
+    def _derived(self, name: str, compute) -> torch.Tensor:
+        """Index array ``name`` derived from the CSR layout, cached per device."""
+        key = (name, self.col.device)
+        if key not in self._derived_cache:
+            self._derived_cache[key] = compute()
+        return self._derived_cache[key]
 
     def set_edge_groups(self, edge_group: torch.Tensor) -> None:
         """Declares groups of edges that always share their weight.
@@ -351,7 +360,8 @@ class SynapticEngine(torch.nn.Module):
             group_csr.index_select(0, self.perm_t.long()).to(small),
             persistent=False,
         )
-        self._perm_t_cache = {}  # only needed again for ungrouped weights
+        # only needed again for ungrouped weights
+        self._derived_cache.pop(("perm_t", self.col.device), None)
         self.register_buffer("edge_group", edge_group.to(small), persistent=False)
 
     @property
