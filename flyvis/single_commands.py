@@ -50,6 +50,8 @@ overrides (Hydra syntax, see `flyvis train-single --cfg` for all keys):
                                 after it by a killed run are dropped); may be combined
                                 with a new task.n_iters=N, other changes are an error
   overfit=true                  train on one sequence without augmentation
+  warm_start.network=flow/0007/000   start the network from another model's
+                                checkpoint (warm_start.checkpoint=best or a position)
   delete_if_exists=true         start over if the directory exists
   train=false checkpoint_only=true   only evaluate and write a checkpoint
   +task.dataset.sintel_path=/data/Sintel   add a key that is not in the config
@@ -164,6 +166,8 @@ def train_single(argv: Sequence[str] = ()) -> int:
 
     resume = _truthy(config.resume)
     stored = {key: config[key] for key in STORED_KEYS}
+    if config.get("warm_start") and config.warm_start.get("network"):
+        stored["warm_start"] = config.warm_start
     if resume:
         path = Path(get_results_dir()) / config.network_name
         if stored.get("description") == "???":

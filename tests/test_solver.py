@@ -559,3 +559,48 @@ def test_evaluation_runs_without_autograd(trained):
     assert seen and not any(seen)
     assert np.isfinite(results["flow"]["loss"]) and results["flow"]["epe_zero"] > 0
     assert torch.is_grad_enabled()  # restored for training
+
+
+def test_warm_start_from_another_model(trained, results, renderings):
+    # the last checkpoint of `trained` differs from a fresh initialisation
+    source = trained.config.network_name
+    overrides = tiny_overrides(renderings, "0000/005") + [
+        f"warm_start.network={source}",
+        "warm_start.checkpoint=-1",
+    ]
+    config = get_default_config(overrides)
+    solver = MultiTaskSolver(config=config, device="cpu")
+    last = chkpt_utils.load_checkpoint(
+        chkpt_utils.resolve_checkpoints(trained.path).paths[-1], map_location="cpu"
+    )
+    for key, value in last["network"].items():
+        assert torch.equal(solver.network.state_dict()[key], value), key
+    fresh = MultiTaskSolver(
+        config=get_default_config(tiny_overrides(renderings, "0000/006")), device="cpu"
+    )
+    assert any(
+        not torch.equal(fresh.network.state_dict()[key], value)
+        for key, value in last["network"].items()
+    )
+    # a fresh run: own iteration count and decoder; the provenance is stored
+    assert solver.iteration == 0 and not solver.checkpoints
+    assert solver.config.warm_start.network == source
+
+
+def test_warm_start_errors(trained, results, renderings, tmp_path):
+    def solver_with(name, *extra, extent=2):
+        overrides = [
+            o.replace("extent=2", f"extent={extent}")
+            for o in tiny_overrides(renderings, name)
+        ]
+        config = get_default_config(overrides + list(extra))
+        return MultiTaskSolver(config=config, device="cpu")
+
+    with pytest.raises(FileNotFoundError, match="no checkpoints"):
+        solver_with("0000/007", f"warm_start.network={tmp_path}")
+    with pytest.raises(ValueError, match="checkpoint must be 'best' or a position"):
+        solver_with(
+            "0000/008", f"warm_start.network={trained.path}", "warm_start.checkpoint=99"
+        )
+    with pytest.raises(ValueError, match="do not fit this network"):
+        solver_with("0000/009", f"warm_start.network={trained.path}", extent=1)

@@ -29,6 +29,7 @@ from flyvis.utils.chkpt_utils import best_checkpoint_default_fn, read_h5
 
 __all__ = [
     "select_checkpoint",
+    "warm_start_network",
     "best_recorded_loss",
     "RESUMABLE_KEYS",
     "config_differences",
@@ -323,6 +324,71 @@ def select_checkpoint(
         return file, checkpoints.indices[checkpoints.paths.index(file)]
     position = int(checkpoint)
     return checkpoints.paths[position], checkpoints.indices[position]
+
+
+def warm_start_network(
+    network: torch.nn.Module,
+    source: Any,
+    checkpoint: Any = "best",
+    map_location: Any = None,
+) -> Path:
+    """Initialises ``network`` with the parameters of another trained model.
+
+    A fresh run starts from them (fine-tuning, a changed decoder or task); its
+    own iteration count, optimiser and decoder start anew. Used by
+    :class:`~flyvis.solver.MultiTaskSolver` when its config has
+    ``warm_start.network``.
+
+    Args:
+        network: The network to initialise (same connectome and parameter
+            configuration as the source).
+        source: The source model: a name under the results directory (e.g.
+            ``"flow/0007/000"``) or a path to its directory.
+        checkpoint: ``"best"`` (lowest validation loss) or a position in the
+            source's sorted checkpoint list (``-1`` = last).
+        map_location: Device for the loaded tensors.
+
+    Returns:
+        The checkpoint file that was loaded.
+
+    Raises:
+        FileNotFoundError: The source has no checkpoints.
+        ValueError: ``checkpoint`` is not ``"best"`` or a valid position, or the
+            source's parameters do not fit ``network`` (other connectome or
+            parameter shapes).
+    """
+    from flyvis.network.directories import get_results_dir
+    from flyvis.utils.chkpt_utils import load_checkpoint, resolve_checkpoints
+
+    path = Path(source)
+    if not path.is_absolute():
+        path = Path(get_results_dir()) / path
+    checkpoints = resolve_checkpoints(path)
+    if not checkpoints.paths:
+        raise FileNotFoundError(
+            f"warm start: no checkpoints in {path / 'chkpts'}; expected a trained "
+            "model's directory (a name under the results directory or a path)"
+        )
+    if checkpoint != "best":
+        try:
+            position = int(checkpoint)
+            checkpoints.paths[position]
+        except (TypeError, ValueError, IndexError):
+            raise ValueError(
+                f"warm start: checkpoint must be 'best' or a position in the "
+                f"{len(checkpoints.paths)} checkpoints of {path}, got {checkpoint!r}"
+            ) from None
+    file, _ = select_checkpoint(path, checkpoints, checkpoint)
+    state = load_checkpoint(file, map_location=map_location)["network"]
+    try:
+        network.load_state_dict(state)
+    except RuntimeError as error:
+        raise ValueError(
+            f"warm start: the parameters in {file} do not fit this network "
+            f"(different connectome or parameter configuration): {error}"
+        ) from None
+    logger.info("Warm start of the network from %s.", file)
+    return Path(file)
 
 
 def best_recorded_loss(validation_dir: Path, fallback: float) -> float:

@@ -40,6 +40,7 @@ from flyvis.solver.resume import (
     rng_state,
     select_checkpoint,
     set_rng_state,
+    warm_start_network,
 )
 from flyvis.solver.scheduler import HyperParamScheduler
 from flyvis.solver.utils import _asdict, get_optimizer_class, init_optimizer
@@ -68,7 +69,11 @@ class MultiTaskSolver(ResultsWriter):
         config: The training config (``network``, ``task``, ``optim``,
             ``penalizer``, ``scheduler``, ...; see
             :func:`flyvis.utils.config_utils.get_default_config`). If ``None``,
-            the config stored in the existing directory ``name`` is used.
+            the config stored in the existing directory ``name`` is used. An
+            optional ``warm_start: {network: "flow/0007/000", checkpoint:
+            "best"}`` initialises a run without checkpoints with another
+            model's network parameters (see
+            :func:`flyvis.solver.resume.warm_start_network`).
         init_network: Build the network.
         init_decoder: Build the decoders.
         init_task: Build the task (datasets and losses).
@@ -151,6 +156,13 @@ class MultiTaskSolver(ResultsWriter):
             init_penalties=init_penalties,
             init_scheduler=init_scheduler,
         )
+        warm = _asdict(self.config.get("warm_start") or {})
+        if warm.get("network") and not self.checkpoints and self.network is not None:
+            # a fresh run initialised from another model (resumed runs recover
+            # their own checkpoints instead)
+            warm_start_network(
+                self.network, warm["network"], warm.get("checkpoint", "best"), self.device
+            )
         logger.info("Initialized solver at %s.", self.path)
 
     # -- construction ------------------------------------------------------------------
