@@ -523,3 +523,35 @@ def test_cell_types_subset_reads_only_those_types(fake34):
         DecoderGAVP(fake34, shape=[8, 2], kernel_size=5, cell_types=["T4a", "T4a"])
     with pytest.raises(ValueError, match="non-empty"):
         DecoderGAVP(fake34, shape=[8, 2], kernel_size=5, cell_types=[])
+
+
+def test_type_dropout_drops_whole_types_per_movie(fake34):
+    t4t5 = ["T4a", "T4b", "T4c", "T4d", "T5a", "T5b", "T5c", "T5d"]
+    torch.manual_seed(0)
+    p = 0.5
+    dec = DecoderGAVP(
+        fake34, shape=[4, 2], kernel_size=3, p_dropout=0, cell_types=t4t5, p_type_dropout=p
+    )
+    seen = []
+    dec.base.register_forward_pre_hook(lambda module, args: seen.append(args[0]))
+    n_samples, n_frames = 6, 3
+    x = torch.rand(n_samples, n_frames, n_nodes_of(fake34)) + 0.1  # all positive
+    dec.eval()
+    dec(x)
+    reference = seen.pop().unflatten(0, (n_samples, n_frames))
+    dec.train()
+    dec(x)
+    dropped = seen.pop().unflatten(0, (n_samples, n_frames))
+    on_map = reference != 0
+    ratio = dropped[on_map] / reference[on_map]
+    # every kept value is scaled by 1 / (1 - p), every dropped one is 0 ...
+    assert torch.all((ratio == 0) | torch.isclose(ratio, torch.tensor(1 / (1 - p))))
+    # ... and a type is kept or dropped as a whole for all frames and hexals of a movie
+    kept = (dropped != 0).any(dim=(1, 3, 4))  # (n_samples, n_types)
+    for n in range(n_samples):
+        for c in range(8):
+            block = dropped[n, :, c][on_map[n, :, c]]
+            assert torch.all(block != 0) if kept[n, c] else torch.all(block == 0)
+    assert 0 < kept.float().mean() < 1
+    with pytest.raises(ValueError, match=r"p_type_dropout must be in \[0, 1\)"):
+        DecoderGAVP(fake34, shape=[8, 2], kernel_size=5, p_type_dropout=1.0)

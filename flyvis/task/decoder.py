@@ -340,11 +340,17 @@ class DecoderGAVP(ActivityDecoder):
             subset such as ``["T4a", ..., "T5d"]`` mirrors the lobula plate,
             where the tangential cells that signal optic flow are driven by
             T4/T5 (not a flyvis 1.2.0 option).
+        p_type_dropout: Probability of dropping a whole input cell type (all
+            its hexals and frames of a movie) in training mode; the kept types
+            are scaled by ``1 / (1 - p)``. It stops the read-out from relying
+            on a few types, so every type it reads must carry the signal (not
+            a flyvis 1.2.0 option; default 0: off).
 
     Raises:
         ValueError: For an even kernel size, an empty ``shape``, output types
-            that do not cover the full lattice, or ``cell_types`` that are not
-            output cell types of the connectome.
+            that do not cover the full lattice, ``cell_types`` that are not
+            output cell types of the connectome, or ``p_type_dropout`` outside
+            ``[0, 1)``.
     """
 
     def __init__(
@@ -359,9 +365,12 @@ class DecoderGAVP(ActivityDecoder):
         normalize_last: bool = True,
         activation: str = "Softplus",
         cell_types: Optional[List[str]] = None,
+        p_type_dropout: float = 0.0,
     ):
         if not kernel_size % 2:
             raise ValueError(f"{kernel_size} is even. Must be odd.")
+        if not 0.0 <= float(p_type_dropout or 0.0) < 1.0:
+            raise ValueError(f"p_type_dropout must be in [0, 1), got {p_type_dropout}.")
         shape = [int(c) for c in shape]
         if len(shape) == 0:
             raise ValueError("`shape` needs at least one entry (the output channels).")
@@ -371,6 +380,7 @@ class DecoderGAVP(ActivityDecoder):
         p = (kernel_size - 1) // 2
         self.kernel_size = kernel_size
         self.p_dropout = p_dropout
+        self.p_type_dropout = float(p_type_dropout or 0.0)
         self.normalize_last = normalize_last
         self.n_out_features = n_out_features
         self.out_channels_per_feature = shape[-1]
@@ -484,6 +494,11 @@ class DecoderGAVP(ActivityDecoder):
         flat = activity.reshape(n_samples * n_frames, -1)
         x = _RectifiedGather.apply(flat, map_nodes, on_lattice.to(flat.dtype))
         x = x.view(n_samples * n_frames, self.H, self.W, n_types).permute(0, 3, 1, 2)
+        if self.training and self.p_type_dropout:
+            p = self.p_type_dropout
+            keep = torch.rand(n_samples, 1, n_types, 1, 1, device=device, dtype=x.dtype)
+            keep = keep.ge_(p).mul_(1.0 / (1.0 - p))
+            x = (x.unflatten(0, (n_samples, n_frames)) * keep).flatten(0, 1)
         map_index = self.map_index(device)
 
         out = self.decoder(self.base(x))
