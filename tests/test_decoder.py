@@ -530,7 +530,12 @@ def test_type_dropout_drops_whole_types_per_movie(fake34):
     torch.manual_seed(0)
     p = 0.5
     dec = DecoderGAVP(
-        fake34, shape=[4, 2], kernel_size=3, p_dropout=0, cell_types=t4t5, p_type_dropout=p
+        fake34,
+        shape=[4, 2],
+        kernel_size=3,
+        p_dropout=0,
+        cell_types=t4t5,
+        p_type_dropout=p,
     )
     seen = []
     dec.base.register_forward_pre_hook(lambda module, args: seen.append(args[0]))

@@ -564,7 +564,7 @@ def test_evaluation_runs_without_autograd(trained):
 def test_warm_start_from_another_model(trained, results, renderings):
     # the last checkpoint of `trained` differs from a fresh initialisation
     source = trained.config.network_name
-    overrides = tiny_overrides(renderings, "0000/005") + [
+    overrides = tiny_overrides(renderings, "0000/050") + [
         f"warm_start.network={source}",
         "warm_start.checkpoint=-1",
     ]
@@ -576,7 +576,7 @@ def test_warm_start_from_another_model(trained, results, renderings):
     for key, value in last["network"].items():
         assert torch.equal(solver.network.state_dict()[key], value), key
     fresh = MultiTaskSolver(
-        config=get_default_config(tiny_overrides(renderings, "0000/006")), device="cpu"
+        config=get_default_config(tiny_overrides(renderings, "0000/051")), device="cpu"
     )
     assert any(
         not torch.equal(fresh.network.state_dict()[key], value)
@@ -597,10 +597,10 @@ def test_warm_start_errors(trained, results, renderings, tmp_path):
         return MultiTaskSolver(config=config, device="cpu")
 
     with pytest.raises(FileNotFoundError, match="no checkpoints"):
-        solver_with("0000/007", f"warm_start.network={tmp_path}")
+        solver_with("0000/052", f"warm_start.network={tmp_path}")
     with pytest.raises(ValueError, match="checkpoint must be 'best' or a position"):
         solver_with(
-            "0000/008", f"warm_start.network={trained.path}", "warm_start.checkpoint=99"
+            "0000/053", f"warm_start.network={trained.path}", "warm_start.checkpoint=99"
         )
     with pytest.raises(ValueError, match="do not fit this network"):
-        solver_with("0000/009", f"warm_start.network={trained.path}", extent=1)
+        solver_with("0000/054", f"warm_start.network={trained.path}", extent=1)

@@ -169,7 +169,9 @@ print("responses", tuple(responses.shape))  # (samples, frames, cells)
 
 The decoder (`DecoderGAVP`) reads the voltages of the output cell types on
 the hexagonal lattice and predicts the flow at every column. On validation
-movies the trained model is compared with predicting zero flow:
+movies drawn like the model's training movies (its stored task config: the
+shipped models were trained on translating scenes) the trained model is
+compared with predicting zero flow:
 """
     ),
     code(
@@ -178,8 +180,15 @@ from flyvis.task.objectives import epe
 
 decoder = network_view.init_decoder()["flow"]
 decoder.eval()
-_, val_index = dataset.original_train_and_validation_indices()  # held out in training
-batch = [dataset[i] for i in val_index[:n_eval]]
+trained_on = network_view.dir.config.task.dataset
+motion = {} if use_sintel else {
+    key: trained_on[key] for key in ("motion", "n_foreground") if key in trained_on
+}
+eval_dataset = make_dataset(
+    dt=dataset.dt, n_frames=19, augment=False, resampling=True, interpolate=True, **motion
+)
+_, val_index = eval_dataset.original_train_and_validation_indices()  # held out in training
+batch = [eval_dataset[i] for i in val_index[:n_eval]]
 lum = torch.stack([d["lum"] for d in batch])
 flow = torch.stack([d["flow"] for d in batch])
 state = network.fade_in_state(1.0, dataset.dt, lum[:, 0])
