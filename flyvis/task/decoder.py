@@ -369,7 +369,8 @@ class DecoderGAVP(ActivityDecoder):
     ):
         if not kernel_size % 2:
             raise ValueError(f"{kernel_size} is even. Must be odd.")
-        if not 0.0 <= float(p_type_dropout or 0.0) < 1.0:
+        p_type_dropout = float(p_type_dropout or 0.0)
+        if not 0.0 <= p_type_dropout < 1.0:
             raise ValueError(f"p_type_dropout must be in [0, 1), got {p_type_dropout}.")
         shape = [int(c) for c in shape]
         if len(shape) == 0:
@@ -380,7 +381,7 @@ class DecoderGAVP(ActivityDecoder):
         p = (kernel_size - 1) // 2
         self.kernel_size = kernel_size
         self.p_dropout = p_dropout
-        self.p_type_dropout = float(p_type_dropout or 0.0)
+        self.p_type_dropout = p_type_dropout
         self.normalize_last = normalize_last
         self.n_out_features = n_out_features
         self.out_channels_per_feature = shape[-1]
