@@ -602,5 +602,8 @@ def test_warm_start_errors(trained, results, renderings, tmp_path):
         solver_with(
             "0000/053", f"warm_start.network={trained.path}", "warm_start.checkpoint=99"
         )
+    # the same check guards recovering a run's own checkpoints
+    with pytest.raises(ValueError, match="checkpoint must be 'best' or a position"):
+        MultiTaskSolver(config=trained.config, device="cpu").recover(checkpoint=99)
     with pytest.raises(ValueError, match="do not fit this network"):
         solver_with("0000/054", f"warm_start.network={trained.path}", extent=1)

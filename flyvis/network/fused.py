@@ -114,7 +114,8 @@ class _ChunkedWeightGrad:
     The SDDMM needs node-major ``(n_nodes, steps * batch)`` operands. Filling
     them for a chunk of steps at a time (about 40 columns: two 7 MB buffers
     for the default network, and an iteration as fast as with 80) bounds the
-    memory to two chunk-sized buffers instead of two movie-sized ones. Steps are added in reverse order
+    memory to two chunk-sized buffers instead of two movie-sized ones. Steps
+    are added in reverse order
     (as the backward pass produces them); chunks are aligned at the end of the
     movie, so only the last chunk added (starting at step 0) may be shorter.
 

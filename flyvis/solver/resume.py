@@ -316,21 +316,28 @@ def select_checkpoint(
 
     Returns:
         ``(checkpoint path, checkpoint index)``.
+
+    Raises:
+        ValueError: ``checkpoint`` is neither ``"best"`` nor a position in the
+            list.
     """
     if checkpoint == "best":
         file = best_checkpoint_default_fn(
             path, validation_subdir=validation_subdir, loss_file_name=loss_file_name
         )
         return file, checkpoints.indices[checkpoints.paths.index(file)]
-    position = int(checkpoint)
-    return checkpoints.paths[position], checkpoints.indices[position]
+    try:
+        position = int(checkpoint)
+        return checkpoints.paths[position], checkpoints.indices[position]
+    except (TypeError, ValueError, IndexError):
+        raise ValueError(
+            f"checkpoint must be 'best' or a position in the "
+            f"{len(checkpoints.paths)} checkpoints of {path}, got {checkpoint!r}"
+        ) from None
 
 
 def warm_start_network(
-    network: torch.nn.Module,
-    source: Any,
-    checkpoint: Any = "best",
-    map_location: Any = None,
+    network: torch.nn.Module, source: Any, checkpoint: Any = "best"
 ) -> Path:
     """Initialises ``network`` with the parameters of another trained model.
 
@@ -342,11 +349,11 @@ def warm_start_network(
     Args:
         network: The network to initialise (same connectome and parameter
             configuration as the source).
-        source: The source model: a name under the results directory (e.g.
-            ``"flow/0007/000"``) or a path to its directory.
+        source: The source model: a name such as ``"flow/0007/000"``, resolved
+            like every model name (the user's results directory, else the
+            shipped models), or a path to its directory.
         checkpoint: ``"best"`` (lowest validation loss) or a position in the
             source's sorted checkpoint list (``-1`` = last).
-        map_location: Device for the loaded tensors.
 
     Returns:
         The checkpoint file that was loaded.
@@ -357,31 +364,19 @@ def warm_start_network(
             source's parameters do not fit ``network`` (other connectome or
             parameter shapes).
     """
-    from flyvis.network.directories import get_results_dir
-    from flyvis.utils.chkpt_utils import load_checkpoint, resolve_checkpoints
+    from flyvis.network.directories import resolve_results_path
+    from flyvis.utils.chkpt_utils import recover_network, resolve_checkpoints
 
-    path = Path(source)
-    if not path.is_absolute():
-        path = Path(get_results_dir()) / path
+    path = resolve_results_path(source)
     checkpoints = resolve_checkpoints(path)
     if not checkpoints.paths:
         raise FileNotFoundError(
             f"warm start: no checkpoints in {path / 'chkpts'}; expected a trained "
             "model's directory (a name under the results directory or a path)"
         )
-    if checkpoint != "best":
-        try:
-            position = int(checkpoint)
-            checkpoints.paths[position]
-        except (TypeError, ValueError, IndexError):
-            raise ValueError(
-                f"warm start: checkpoint must be 'best' or a position in the "
-                f"{len(checkpoints.paths)} checkpoints of {path}, got {checkpoint!r}"
-            ) from None
     file, _ = select_checkpoint(path, checkpoints, checkpoint)
-    state = load_checkpoint(file, map_location=map_location)["network"]
     try:
-        network.load_state_dict(state)
+        recover_network(network, file)
     except RuntimeError as error:
         raise ValueError(
             f"warm start: the parameters in {file} do not fit this network "

@@ -161,7 +161,7 @@ class MultiTaskSolver(ResultsWriter):
             # a fresh run initialised from another model (resumed runs recover
             # their own checkpoints instead)
             warm_start_network(
-                self.network, warm["network"], warm.get("checkpoint", "best"), self.device
+                self.network, warm["network"], warm.get("checkpoint", "best")
             )
         logger.info("Initialized solver at %s.", self.path)
 
