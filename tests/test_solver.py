@@ -607,3 +607,30 @@ def test_warm_start_errors(trained, results, renderings, tmp_path):
         MultiTaskSolver(config=trained.config, device="cpu").recover(checkpoint=99)
     with pytest.raises(ValueError, match="do not fit this network"):
         solver_with("0000/054", f"warm_start.network={trained.path}", extent=1)
+
+
+def test_frozen_network_trains_only_the_decoder(trained, results, renderings):
+    # stage 3 of the CPU recipe: a warm-started network with no trainable
+    # parameter; the activity penalty (on by default) must not fail on it
+    frozen = [
+        "network.node_config.bias.requires_grad=false",
+        "network.node_config.time_const.requires_grad=false",
+        "network.edge_config.syn_strength.requires_grad=false",
+    ]
+    overrides = tiny_overrides(renderings, "0000/055", n_iters=3) + [
+        f"warm_start.network={trained.config.network_name}",
+        "warm_start.checkpoint=-1",
+        *frozen,
+    ]
+    solver = MultiTaskSolver(config=get_default_config(overrides), device="cpu")
+    assert solver.penalty.activity_optim is not None
+    network = {k: v.clone() for k, v in solver.network.state_dict().items()}
+    decoder = {k: v.clone() for k, v in solver.decoder["flow"].state_dict().items()}
+    solver.train(progress=False)
+    assert solver.iteration == 3
+    for key, value in solver.network.state_dict().items():
+        assert torch.equal(value, network[key]), key
+    assert any(
+        not torch.equal(value, decoder[key])
+        for key, value in solver.decoder["flow"].state_dict().items()
+    )

@@ -154,7 +154,8 @@ class Penalty:
             retain_graph: Keep the graph after the backward pass.
 
         Returns:
-            The penalty value (detached tensor).
+            The penalty value (detached tensor). Nothing is stepped when no
+            trainable parameter shapes the activity (e.g. a frozen network).
         """
         n_frames = activity.shape[1]
         mean = activity[:, n_frames // 4 :, self.central_cells_index].mean(dim=1)
@@ -163,6 +164,9 @@ class Penalty:
             x, self.below_baseline_penalty_weight, self.above_baseline_penalty_weight
         )
         penalty = self.activity_penalty * (w**2).mean()
+        if not penalty.requires_grad:
+            # no trainable parameter shapes the activity (a frozen network)
+            return penalty.detach()
         penalty.backward(retain_graph=retain_graph)
         self.activity_optim.step()
         self.network.clamp()
