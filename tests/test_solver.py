@@ -617,14 +617,21 @@ def test_frozen_network_trains_only_the_decoder(trained, results, renderings):
         "network.node_config.time_const.requires_grad=false",
         "network.edge_config.syn_strength.requires_grad=false",
     ]
-    overrides = tiny_overrides(renderings, "0000/055", n_iters=3) + [
-        f"warm_start.network={trained.config.network_name}",
+    # an ensemble as the source: model 0001/000 starts from flow/0000/000
+    assert trained.config.network_name == "flow/0000/000"
+    overrides = tiny_overrides(renderings, "0001/000", n_iters=3) + [
+        "warm_start.network=flow/0000",
         "warm_start.checkpoint=-1",
         *frozen,
     ]
     solver = MultiTaskSolver(config=get_default_config(overrides), device="cpu")
     assert solver.penalty.activity_optim is not None
+    last = chkpt_utils.load_checkpoint(
+        chkpt_utils.resolve_checkpoints(trained.path).paths[-1], map_location="cpu"
+    )
     network = {k: v.clone() for k, v in solver.network.state_dict().items()}
+    for key, value in last["network"].items():
+        assert torch.equal(network[key], value), key
     decoder = {k: v.clone() for k, v in solver.decoder["flow"].state_dict().items()}
     solver.train(progress=False)
     assert solver.iteration == 3

@@ -337,7 +337,10 @@ def select_checkpoint(
 
 
 def warm_start_network(
-    network: torch.nn.Module, source: Any, checkpoint: Any = "best"
+    network: torch.nn.Module,
+    source: Any,
+    checkpoint: Any = "best",
+    model_id: Optional[str] = None,
 ) -> Path:
     """Initialises ``network`` with the parameters of another trained model.
 
@@ -351,9 +354,13 @@ def warm_start_network(
             configuration as the source).
         source: The source model: a name such as ``"flow/0007/000"``, resolved
             like every model name (the user's results directory, else the
-            shipped models), or a path to its directory.
+            shipped models), or a path to its directory. An ensemble (e.g.
+            ``"flow/0014"``) stands for its model ``model_id``, so that every
+            model of a new ensemble starts from its namesake.
         checkpoint: ``"best"`` (lowest validation loss) or a position in the
             source's sorted checkpoint list (``-1`` = last).
+        model_id: The warm-started model's own number (e.g. ``"003"``), used
+            when ``source`` is an ensemble.
 
     Returns:
         The checkpoint file that was loaded.
@@ -368,6 +375,9 @@ def warm_start_network(
     from flyvis.utils.chkpt_utils import recover_network, resolve_checkpoints
 
     path = resolve_results_path(source)
+    if model_id is not None and not (path / "chkpts").is_dir():
+        if (path / model_id / "chkpts").is_dir():
+            path = path / model_id
     checkpoints = resolve_checkpoints(path)
     if not checkpoints.paths:
         raise FileNotFoundError(

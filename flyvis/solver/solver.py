@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Union
 
 import numpy as np
@@ -73,7 +74,8 @@ class MultiTaskSolver(ResultsWriter):
             optional ``warm_start: {network: "flow/0007/000", checkpoint:
             "best"}`` initialises a run without checkpoints with another
             model's network parameters (see
-            :func:`flyvis.solver.resume.warm_start_network`).
+            :func:`flyvis.solver.resume.warm_start_network`); an ensemble
+            name stands for the model of the same number.
         init_network: Build the network.
         init_decoder: Build the decoders.
         init_task: Build the task (datasets and losses).
@@ -161,7 +163,10 @@ class MultiTaskSolver(ResultsWriter):
             # a fresh run initialised from another model (resumed runs recover
             # their own checkpoints instead)
             warm_start_network(
-                self.network, warm["network"], warm.get("checkpoint", "best")
+                self.network,
+                warm["network"],
+                warm.get("checkpoint", "best"),
+                model_id=Path(str(self.config.network_name)).name,
             )
         logger.info("Initialized solver at %s.", self.path)
 
