@@ -333,3 +333,29 @@ def test_cpu_flow_experiment_preset_composes_the_recipe():
         ]
     )
     assert config.task.batch_size == 4
+
+
+def test_stage_presets_compose():
+    ids = ["task_name=flow", "ensemble_and_network_id=0/0"]
+    stage1 = get_default_config(overrides=["+experiment=cpu_flow_translation", *ids])
+    assert stage1.task.dataset.motion.background_speed == [0.03, 0.08]
+    assert stage1.task.n_iters == 2700
+    stage2 = get_default_config(overrides=["+experiment=cpu_flow_t4t5", *ids])
+    assert list(stage2.task.decoder.flow.cell_types) == [
+        f"T{k}{d}" for k in (4, 5) for d in "abcd"
+    ]
+    assert stage2.task.decoder.flow.p_type_dropout == 0.5
+    assert stage2.scheduler.lr_net.start == 2e-4
+    # stage 3: the stage-2 movies, a frozen network and a read-out of all types
+    stage3 = get_default_config(overrides=["+experiment=cpu_flow_decoder", *ids])
+    assert stage3.task.dataset.motion == stage2.task.dataset.motion
+    assert stage3.task.decoder.flow.cell_types is None
+    assert stage3.task.decoder.flow.p_type_dropout == 0.0
+    assert stage3.optim.lr_scale is None
+    for group, name in (
+        ("node_config", "bias"),
+        ("node_config", "time_const"),
+        ("edge_config", "syn_strength"),
+    ):
+        assert stage3.network[group][name].requires_grad is False, name
+    assert stage3.task.n_iters == 1000
