@@ -598,6 +598,9 @@ def test_warm_start_errors(trained, results, renderings, tmp_path):
 
     with pytest.raises(FileNotFoundError, match="no checkpoints"):
         solver_with("0000/052", f"warm_start.network={tmp_path}")
+    # an ensemble without the model's namesake
+    with pytest.raises(FileNotFoundError, match="or an ensemble with a model 056"):
+        solver_with("0000/056", "warm_start.network=flow/0000")
     with pytest.raises(ValueError, match="checkpoint must be 'best' or a position"):
         solver_with(
             "0000/053", f"warm_start.network={trained.path}", "warm_start.checkpoint=99"

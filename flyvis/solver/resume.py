@@ -383,6 +383,7 @@ def warm_start_network(
         raise FileNotFoundError(
             f"warm start: no checkpoints in {path / 'chkpts'}; expected a trained "
             "model's directory (a name under the results directory or a path)"
+            + (f" or an ensemble with a model {model_id}" if model_id else "")
         )
     file, _ = select_checkpoint(path, checkpoints, checkpoint)
     try:
