@@ -168,6 +168,9 @@ def train_single(argv: Sequence[str] = ()) -> int:
     stored = {key: config[key] for key in STORED_KEYS}
     if config.get("warm_start") and config.warm_start.get("network"):
         stored["warm_start"] = config.warm_start
+    if _explicit_seed(config.get("seed", None)):
+        # provenance: a seed other than the one derived from the name
+        stored["seed"] = int(config.seed)
     if resume:
         path = Path(get_results_dir()) / config.network_name
         if stored.get("description") == "???":
@@ -237,6 +240,13 @@ def _reset_best_validation_loss(solver) -> None:
             solver._val_loss = float(np.nanmin(values))
 
 
+def _explicit_seed(seed) -> bool:
+    """Whether ``seed`` is set (not ``None``/``null``: derived from the name)."""
+    return seed is not None and not (
+        isinstance(seed, str) and seed.lower() in {"null", "none", ""}
+    )
+
+
 def _seed_everything(seed, network_name: str) -> int:
     """Seeds torch, numpy and random; ``None`` derives the seed from the name.
 
@@ -249,7 +259,7 @@ def _seed_everything(seed, network_name: str) -> int:
     import numpy as np
     import torch
 
-    if seed is None or (isinstance(seed, str) and seed.lower() in {"null", "none", ""}):
+    if not _explicit_seed(seed):
         seed = zlib.crc32(network_name.encode())
     seed = int(seed)
     torch.manual_seed(seed)

@@ -130,3 +130,18 @@ def test_train_single_tiny(results, flyvis_root, capsys):
     assert main(["train-single", "--no-progress", *no_description, "resume=true"]) == 0
     assert "Resumed at iteration 2" in capsys.readouterr().out
     assert NetworkView("flow/0045/000").config.description == "cli test"
+
+
+def test_train_single_stores_an_explicit_seed(results, flyvis_root, capsys):
+    from test_solver import tiny_overrides
+
+    from flyvis.network.network_view import NetworkView
+
+    args = tiny_overrides(flyvis_root / "renderings", "0046/000", n_iters=1)
+    assert main(["train-single", "--no-progress", *args, "seed=123"]) == 0
+    assert "Seed: 123" in capsys.readouterr().out
+    assert NetworkView("flow/0046/000").config.seed == 123
+    # a seed derived from the name is not stored (flyvis's config keys)
+    args = tiny_overrides(flyvis_root / "renderings", "0046/001", n_iters=1)
+    assert main(["train-single", "--no-progress", *args]) == 0
+    assert "seed" not in NetworkView("flow/0046/001").config
