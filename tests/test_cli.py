@@ -141,6 +141,11 @@ def test_train_single_stores_an_explicit_seed(results, flyvis_root, capsys):
     assert main(["train-single", "--no-progress", *args, "seed=123"]) == 0
     assert "Seed: 123" in capsys.readouterr().out
     assert NetworkView("flow/0046/000").config.seed == 123
+    # a resume must state the same seed
+    capsys.readouterr()
+    assert main(["train-single", "--no-progress", *args, "resume=true"]) != 0
+    assert "seed: stored 123" in capsys.readouterr().err
+    assert main(["train-single", "--no-progress", *args, "seed=123", "resume=true"]) == 0
     # a seed derived from the name is not stored (flyvis's config keys)
     args = tiny_overrides(flyvis_root / "renderings", "0046/001", n_iters=1)
     assert main(["train-single", "--no-progress", *args]) == 0
