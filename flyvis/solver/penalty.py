@@ -78,7 +78,12 @@ class Penalty:
         return {n: c for n, c in self.parameter_config.items() if c.get("function")}
 
     def init_optim(self) -> None:
-        """Creates ``parameter_optim`` and ``activity_optim`` (lr set by the scheduler)."""
+        """Creates ``parameter_optim`` and ``activity_optim`` (lr set by the scheduler).
+
+        The activity penalty steps only trainable parameters: with a frozen
+        network there is no ``activity_optim``, so no penalty step and no
+        retained autograd graph.
+        """
         function_params = [
             getattr(self.network, name)
             for name, cfg in self._function_configs().items()
@@ -87,9 +92,10 @@ class Penalty:
         if function_params:
             self.parameter_optim = self.optim_class(function_params, lr=1e-3)
         activity_params = [
-            getattr(self.network, name)
+            param
             for name, cfg in self.parameter_config.items()
             if cfg.get("activity", False)
+            and (param := getattr(self.network, name)).requires_grad
         ]
         if activity_params:
             self.activity_optim = self.optim_class(activity_params, lr=1e-3)
@@ -154,8 +160,7 @@ class Penalty:
             retain_graph: Keep the graph after the backward pass.
 
         Returns:
-            The penalty value (detached tensor). Nothing is stepped when no
-            trainable parameter shapes the activity (e.g. a frozen network).
+            The penalty value (detached tensor).
         """
         n_frames = activity.shape[1]
         mean = activity[:, n_frames // 4 :, self.central_cells_index].mean(dim=1)
@@ -164,9 +169,6 @@ class Penalty:
             x, self.below_baseline_penalty_weight, self.above_baseline_penalty_weight
         )
         penalty = self.activity_penalty * (w**2).mean()
-        if not penalty.requires_grad:
-            # no trainable parameter shapes the activity (a frozen network)
-            return penalty.detach()
         penalty.backward(retain_graph=retain_graph)
         self.activity_optim.step()
         self.network.clamp()
