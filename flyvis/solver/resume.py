@@ -375,9 +375,12 @@ def warm_start_network(
     from flyvis.utils.chkpt_utils import recover_network, resolve_checkpoints
 
     path = resolve_results_path(source)
-    if model_id is not None and not (path / "chkpts").is_dir():
-        if (path / model_id / "chkpts").is_dir():
-            path = path / model_id
+    if (
+        model_id
+        and not (path / "chkpts").is_dir()
+        and (path / model_id / "chkpts").is_dir()
+    ):
+        path = path / model_id  # an ensemble: this model's namesake
     checkpoints = resolve_checkpoints(path)
     if not checkpoints.paths:
         raise FileNotFoundError(
