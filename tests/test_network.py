@@ -498,25 +498,40 @@ def test_inplace_change_of_fused_output_is_an_autograd_error(small_network):
         out.sum().backward()
 
 
-@pytest.mark.parametrize("batch, n_frames", [(4, 45), (1, 170)])
-def test_weight_gradient_over_several_chunks_matches_reference(batch, n_frames):
-    """The SDDMM is accumulated in chunks of ~80 columns, the first one partial."""
+@pytest.mark.parametrize(
+    "batch, n_frames, input_grad", [(4, 45, False), (1, 170, False), (3, 31, True)]
+)
+def test_weight_gradient_over_several_chunks_matches_reference(
+    batch, n_frames, input_grad
+):
+    """Steps are processed in chunks of ~40 columns, the first one partial.
+
+    Outputs, parameter gradients and (for a batch of 3: chunks of 14 steps,
+    the first of 3) input gradients equal the reference engine's.
+    """
     torch.manual_seed(5)
     n_nodes = Network(
         connectome=dict(type="ConnectomeFromAvgFilters", extent=1), device="cpu"
     ).n_nodes
-    x = 0.2 * torch.rand(batch, n_frames, n_nodes, dtype=torch.float64)
+    x0 = 0.2 * torch.rand(batch, n_frames, n_nodes, dtype=torch.float64)
     readout = torch.randn(n_nodes, dtype=torch.float64)
-    grads = []
+    grads, outputs = [], []
     for engine in ("sparse", "reference"):
         net = Network(
             connectome=dict(type="ConnectomeFromAvgFilters", extent=1),
             engine=engine,
             device="cpu",
         ).double()
-        (net(x, 0.02) @ readout).pow(2).sum().backward()
+        x = x0.clone().requires_grad_(input_grad)
+        out = net(x, 0.02)
+        (out @ readout).pow(2).sum().backward()
+        outputs.append(out.detach())
         grads.append(
             {k: p.grad.clone() for k, p in net.named_parameters() if p.grad is not None}
         )
+        if input_grad:
+            grads[-1]["input"] = x.grad.clone()
+    torch.testing.assert_close(outputs[0], outputs[1], rtol=1e-10, atol=1e-12)
+    assert ("input" in grads[0]) == input_grad
     for key in grads[0]:
         torch.testing.assert_close(grads[0][key], grads[1][key], rtol=1e-8, atol=1e-10)

@@ -12,10 +12,12 @@ the voltages (the output ``(batch, frames, n_nodes)``, needed anyway); the
 drive ``D_t`` that the time-constant gradient needs is recovered from them
 (``a D_t = V_t+1 - V_t``) instead of being stored. Every step's
 CSR product and update work on contiguous ``(n_nodes, batch)`` tensors;
-inputs and outputs are read and written per step through transposed views.
-Without gradients the same loop runs without keeping the drives. The weight
-gradient is one sampled dense-dense product over all steps, ``dL/dW_e = sum_t,b g_t[b, tgt(e)] r_t[b, src(e)]``
-with ``g_t = a * lambda_t+1`` (the adjoint of ``s_t``). Compared with
+inputs, outputs and output gradients are moved between their ``(batch,
+frames, n_nodes)`` layout and node-major chunk buffers with one transposing
+copy per chunk of steps. Without gradients the same loop runs without keeping
+the drives. The weight gradient is a sampled dense-dense product over all
+steps, ``dL/dW_e = sum_t,b g_t[b, tgt(e)] r_t[b, src(e)]`` with ``g_t = a *
+lambda_t+1`` (the adjoint of ``s_t``), accumulated chunk by chunk. Compared with
 autograd over the step loop this saves most of the per-step tensors and
 their bookkeeping; results equal the generic path (tested against the
 reference engine and with ``gradcheck``).
@@ -30,7 +32,7 @@ from typing import Optional
 
 import torch
 
-from flyvis.network.engine import SynapseOperator, _node_major, sddmm_stacked
+from flyvis.network.engine import SynapseOperator, _csr, _node_major
 
 __all__ = ["fused_euler", "FusedStep", "step_rate"]
 
@@ -39,15 +41,15 @@ class _FusedEuler(torch.autograd.Function):
     # Every step works node-major on contiguous (n_nodes, batch) tensors, so
     # the CSR product W @ r needs no transposition. The movie input, the output
     # (saved for backward, no second copy of the voltages) and the output
-    # gradient are read and written per step through transposed views. The
-    # weight gradient's SDDMM needs node-major (n_nodes, steps * batch)
-    # operands: see _ChunkedWeightGrad.
+    # gradient are moved between their (batch, frames, n_nodes) layout and
+    # node-major (steps, n_nodes, batch) chunk buffers with one transposing
+    # copy per chunk: per-step strided reads and writes cost ~10x a contiguous
+    # element-wise op. The weight gradient's SDDMM needs node-major
+    # (n_nodes, steps * batch) operands: see _ChunkedWeightGrad.
 
     @staticmethod
     def forward(ctx, v0, bias, rate, values, x, operator):
-        matrix = operator.matrix
-        batch, n_frames, n_nodes = x.shape
-        out = _integrate(v0, bias, rate, matrix, x)
+        out = _integrate(v0, bias, rate, operator.matrix, x)
         ctx.operator = operator
         # the output itself is saved (no node-major copy of the voltages); the
         # drives are recovered from it in backward: D_t = (V_t+1 - V_t) / a
@@ -62,7 +64,6 @@ class _FusedEuler(torch.autograd.Function):
         batch, n_frames, n_nodes = out.shape
         rate_c = _per_node(rate, batch)
         keep = 1 - rate_c
-        v0_nm = _node_major(v0)
         lam = grad_out.new_zeros(n_nodes, batch)  # dL/dV_t+1
         g = torch.empty_like(lam)  # g_t = dL/dD_t (= dL/ds_t = dL/dx_t)
         grad_r = torch.empty_like(lam)
@@ -71,33 +72,54 @@ class _FusedEuler(torch.autograd.Function):
         rate_acc = torch.zeros_like(lam) if needs_rate else None
         increment = torch.empty_like(lam) if needs_rate else None
         grad_x = grad_out.new_empty(batch, n_frames, n_nodes) if needs_x else None
+        chunks = _Chunks(n_frames, batch)
         weight_grad = (
-            _ChunkedWeightGrad(operator.matrix, out, v0_nm) if needs_values else None
+            _ChunkedWeightGrad(operator.matrix, chunks.size, n_nodes, batch)
+            if needs_values
+            else None
         )
-        for t in range(n_frames - 1, -1, -1):
-            lam.add_(_step_view(grad_out, t))
-            torch.mul(lam, rate_c, out=g)
+        # node-major voltages V_start ... V_end of a chunk and its output gradients
+        volts = out.new_empty(chunks.size + 1, n_nodes, batch)
+        grads = out.new_empty(chunks.size, n_nodes, batch)
+        for start, end in chunks.reversed():
+            n = end - start
+            v_chunk, g_chunk = volts[: n + 1], grads[:n]
+            if start == 0:
+                v_chunk[0].copy_(v0.t())
+                v_chunk[1:].copy_(out[:, :end].permute(1, 2, 0))
+            else:
+                v_chunk.copy_(out[:, start - 1 : end].permute(1, 2, 0))
+            g_chunk.copy_(grad_out[:, start:end].permute(1, 2, 0))
             if needs_values:
-                weight_grad.add(t, g)
+                weight_grad.begin_chunk(n)
+            for s in range(n - 1, -1, -1):
+                lam.add_(g_chunk[s])
+                torch.mul(lam, rate_c, out=g)
+                if needs_values:
+                    weight_grad.record(s, g)
+                if needs_x:
+                    g_chunk[s].copy_(g)  # consumed above; holds dL/dx_t now
+                if needs_bias:
+                    bias_acc.add_(g)
+                v = v_chunk[s]  # V_t
+                if needs_rate:
+                    # a * D_t = V_t+1 - V_t
+                    torch.sub(v_chunk[s + 1], v, out=increment)
+                    rate_acc.addcmul_(g, increment)
+                # addmm with beta=0 writes the product straight into grad_r (its
+                # old values are ignored); mm(..., out=) first zero-fills it
+                torch.addmm(grad_r, operator.matrix_t, g, beta=0, out=grad_r)
+                torch.addcmul(
+                    torch.ops.aten.threshold_backward(grad_r, v, 0), lam, keep, out=lam
+                )
+            if needs_values:
+                weight_grad.add_chunk(v_chunk[:n])
             if needs_x:
-                _step_view(grad_x, t).copy_(g)
-            if needs_bias:
-                bias_acc.add_(g)
-            v = _step_view(out, t - 1) if t > 0 else v0_nm
-            if needs_rate:
-                # a * D_t = V_t+1 - V_t
-                torch.sub(_step_view(out, t), v, out=increment)
-                rate_acc.addcmul_(g, increment)
-            # addmm with beta=0 writes the product straight into grad_r (its old
-            # values are ignored); mm(..., out=) first zero-fills it: ~10 % slower
-            torch.addmm(grad_r, operator.matrix_t, g, beta=0, out=grad_r)
-            torch.addcmul(
-                torch.ops.aten.threshold_backward(grad_r, v, 0), lam, keep, out=lam
-            )
+                grad_x[:, start:end].copy_(g_chunk.permute(2, 0, 1))
         grad_bias = bias_acc.sum(1) if needs_bias else None
         # sum_t,b lam_t+1 * D_t = sum_t,b g_t * D_t / a = sum_t,b g_t * (a D_t) / a^2
         grad_rate = rate_acc.sum(1) / rate.square() if needs_rate else None
-        grad_values = weight_grad.result if needs_values else None
+        grad_values = weight_grad.result() if needs_values else None
         return (
             (lam.t().contiguous() if needs_v0 else None),
             grad_bias,
@@ -108,57 +130,91 @@ class _FusedEuler(torch.autograd.Function):
         )
 
 
-class _ChunkedWeightGrad:
-    """Accumulates ``dL/dW_e = sum_t,b g_t[tgt(e), b] r_t[src(e), b]`` in chunks of steps.
+class _Chunks:
+    """Steps of a movie in chunks of about 40 columns (``steps * batch``).
 
-    The SDDMM needs node-major ``(n_nodes, steps * batch)`` operands. Filling
-    them for a chunk of steps at a time (about 40 columns: two 7 MB buffers
-    for the default network, and an iteration as fast as with 80) bounds the
-    memory to two chunk-sized buffers instead of two movie-sized ones. Steps
-    are added in reverse order
-    (as the backward pass produces them); chunks are aligned at the end of the
-    movie, so only the last chunk added (starting at step 0) may be shorter.
+    Chunks are aligned at the end of the movie, so only the first one (starting
+    at step 0) may be shorter. About 40 columns keep the node-major buffers of a
+    chunk small (7 MB each for the default network) with an SDDMM as fast as
+    for larger chunks.
+
+    Args:
+        n_frames: Steps of the movie.
+        batch: Batch size.
+    """
+
+    def __init__(self, n_frames: int, batch: int):
+        self.n_frames = n_frames
+        self.size = max(1, min(n_frames, -(-40 // batch)))
+
+    def reversed(self):
+        """``(start, end)`` of every chunk, last chunk first."""
+        for end in range(self.n_frames, 0, -self.size):
+            yield max(0, end - self.size), end
+
+
+class _ChunkedWeightGrad:
+    """Accumulates ``dL/dW_e = sum_t,b g_t[tgt(e), b] r_t[src(e), b]`` chunk by chunk.
+
+    The SDDMM needs node-major ``(n_nodes, steps * batch)`` operands, filled
+    for one chunk of steps at a time (:class:`_Chunks`), so the memory is two
+    chunk-sized buffers instead of two movie-sized ones. The products of all
+    chunks are accumulated in place into one sparse tensor with the layout of
+    the forward matrix (no zero-filled pattern and no copy per chunk).
 
     Args:
         matrix: CSR matrix of the forward pass (rows = targets).
-        out: Voltages after each step ``(batch, frames, n_nodes)``.
-        v0: Initial voltages ``(n_nodes, batch)``.
+        steps: Steps per chunk.
+        n_nodes: Number of nodes.
+        batch: Batch size.
     """
 
-    def __init__(self, matrix: torch.Tensor, out: torch.Tensor, v0: torch.Tensor):
-        batch, n_frames, n_nodes = out.shape
-        self.matrix, self.out, self.v0 = matrix, out, v0
-        self.n_frames = n_frames
-        self.steps = min(n_frames, -(-40 // batch))
-        self._g = out.new_empty(n_nodes, self.steps, batch)
-        self._r = out.new_empty(n_nodes, self.steps, batch)
-        self.result = torch.zeros_like(matrix.values())
-
-    def _chunk(self, t: int):
-        end = self.n_frames - (self.n_frames - 1 - t) // self.steps * self.steps
-        return max(0, end - self.steps), end
-
-    def add(self, t: int, g: torch.Tensor) -> None:
-        """Records the adjoint ``g`` ``(n_nodes, batch)`` of step ``t``."""
-        start, end = self._chunk(t)
-        n_nodes, _, batch = self._g.shape
-        size = n_nodes * (end - start) * batch
-        # a contiguous prefix of the buffer, also for a shorter chunk
-        g_chunk = self._g.view(-1)[:size].view(n_nodes, end - start, batch)
-        g_chunk[:, t - start].copy_(g)
-        if t != start:
-            return
-        # the chunk is complete: r_t = relu(V_t), with V_0 the initial state
-        r_chunk = self._r.view(-1)[:size].view(n_nodes, end - start, batch)
-        first = 0
-        if start == 0:
-            torch.clamp(self.v0, min=0, out=r_chunk[:, 0])
-            first = 1
-        voltages = self.out[:, start + first - 1 : end - 1].permute(2, 1, 0)
-        torch.clamp(voltages, min=0, out=r_chunk[:, first:])
-        self.result += sddmm_stacked(
-            self.matrix, g_chunk.view(n_nodes, -1).t(), r_chunk.view(n_nodes, -1).t()
+    def __init__(self, matrix: torch.Tensor, steps: int, n_nodes: int, batch: int):
+        values = matrix.values()
+        self._g = values.new_empty(n_nodes, steps, batch)
+        self._r = values.new_empty(n_nodes, steps, batch)
+        self._sum = _csr(
+            matrix.crow_indices(),
+            matrix.col_indices(),
+            torch.zeros_like(values),
+            matrix.shape,
         )
+
+    def _view(self, buffer: torch.Tensor, n: int) -> torch.Tensor:
+        # a contiguous prefix of the buffer, also for a shorter chunk
+        n_nodes, _, batch = buffer.shape
+        return buffer.view(-1)[: n_nodes * n * batch].view(n_nodes, n, batch)
+
+    def begin_chunk(self, n: int) -> None:
+        """Starts a chunk of ``n`` steps (at most the buffers' length)."""
+        self._g_chunk = self._view(self._g, n)
+
+    def record(self, s: int, g: torch.Tensor) -> None:
+        """Records the adjoint ``g`` ``(n_nodes, batch)`` of step ``s`` of the chunk."""
+        self._g_chunk[:, s].copy_(g)
+
+    def add_chunk(self, volts: torch.Tensor) -> None:
+        """Adds the chunk's products, given its voltages ``V_t`` ``(n, n_nodes, batch)``.
+
+        ``r_t = relu(V_t)``, with ``V_t`` the voltage before step ``t``.
+        """
+        n_nodes = self._g.shape[0]
+        g_chunk = self._g_chunk
+        r_chunk = self._view(self._r, volts.shape[0])
+        torch.clamp(volts.permute(1, 0, 2), min=0, out=r_chunk)
+        # dense operands (n_nodes, K) and (K, n_nodes); the transposed view is
+        # used as is (no copy; as fast as a contiguous one)
+        torch.sparse.sampled_addmm(
+            self._sum,
+            g_chunk.view(n_nodes, -1),
+            r_chunk.view(n_nodes, -1).t(),
+            beta=1.0,
+            out=self._sum,
+        )
+
+    def result(self) -> torch.Tensor:
+        """The accumulated gradient of every stored value, CSR order ``(n_edges,)``."""
+        return self._sum.values()
 
 
 def _per_node(x: torch.Tensor, batch: int) -> torch.Tensor:
@@ -169,16 +225,6 @@ def _per_node(x: torch.Tensor, batch: int) -> torch.Tensor:
     axis makes them several times slower.
     """
     return x.unsqueeze(1).expand(-1, batch).contiguous()
-
-
-def _step_view(x: torch.Tensor, t: int) -> torch.Tensor:
-    """Frame ``t`` of a ``(batch, frames, n_nodes)`` movie as ``(n_nodes, batch)``.
-
-    A view; for a batch of 1 it is the contiguous frame itself.
-    """
-    if x.shape[0] == 1:
-        return x[0, t].unsqueeze(1)
-    return x[:, t].t()
 
 
 def fused_euler(
@@ -212,21 +258,42 @@ def fused_euler(
 def _integrate(v0, bias, rate, matrix, x):
     """Euler integration of a movie, node-major; the forward pass of the fused path.
 
-    Writes each step straight into the ``(batch, frames, n_nodes)`` output
-    (through a transposed view), so the peak memory is the output plus a few
-    node-level tensors.
+    Each chunk of steps is integrated in a node-major ``(steps, n_nodes,
+    batch)`` buffer that first holds ``b + x_t``; step ``t`` overwrites its
+    slot with ``V_t+1 = V_t + a (b + x_t + W relu(V_t) - V_t)`` (a CSR product
+    accumulated in place, then one ``lerp``), and one transposing copy per
+    chunk writes the voltages into the ``(batch, frames, n_nodes)`` output. For
+    a batch of 1 the output itself is node-major and no buffer is used. The
+    peak memory is the output plus one chunk.
     """
     batch, n_frames, n_nodes = x.shape
-    step = FusedStep(bias, rate, matrix, batch)
     out = v0.new_empty(batch, n_frames, n_nodes)
+    if n_frames == 0:
+        return out
+    bias_c = _per_node(bias, batch)
+    rate_c = _per_node(rate, batch)
+    chunks = _Chunks(n_frames, batch)
+    buffer = None if batch == 1 else out.new_empty(chunks.size, n_nodes, batch)
+    r = torch.empty_like(bias_c)
     # fresh (n_nodes, batch) buffers: v0.t() of a batch of 1 is "contiguous" with
     # column-major strides, which sends the CSR product down a slow path
     v = _node_major(v0)
-    v_next = torch.empty_like(v)
-    for t in range(n_frames):
-        step(v, _step_view(x, t), v_next)
-        v, v_next = v_next, v
-        _step_view(out, t).copy_(v)
+    for start in range(0, n_frames, chunks.size):
+        end = min(n_frames, start + chunks.size)
+        if buffer is None:
+            chunk = out[0, start:end].unsqueeze(-1)  # (n, n_nodes, 1), a view
+        else:
+            chunk = buffer[: end - start]
+        torch.add(x[:, start:end].permute(1, 2, 0), bias_c, out=chunk)
+        for s in range(end - start):
+            u = chunk[s]
+            torch.clamp(v, min=0, out=r)
+            torch.addmm(u, matrix, r, out=u)  # b + x_t + W r_t, in place
+            v = torch.lerp(v, u, rate_c, out=u)  # V_t + a (u - V_t)
+        if buffer is not None:
+            out[:, start:end].copy_(chunk.permute(2, 0, 1))
+            # the next chunk overwrites the buffer
+            v = v.clone()
     return out
 
 
