@@ -133,10 +133,11 @@ class _FusedEuler(torch.autograd.Function):
 class _Chunks:
     """Steps of a movie in chunks of about 40 columns (``steps * batch``).
 
-    Chunks are aligned at the end of the movie, so only the first one (starting
-    at step 0) may be shorter. About 40 columns keep the node-major buffers of a
-    chunk small (7 MB each for the default network) with an SDDMM as fast as
-    for larger chunks.
+    The forward pass takes chunks of :attr:`size` steps from the start; the
+    backward pass (:meth:`reversed`) aligns them at the end of the movie, so
+    only the chunk starting at step 0 may be shorter. About 40 columns keep the
+    node-major buffers of a chunk small (7 MB each for the default network)
+    with an SDDMM as fast as for larger chunks.
 
     Args:
         n_frames: Steps of the movie.
