@@ -19,6 +19,7 @@ from flyvis.utils.nodes_edges_utils import (
     NodeIndexer,
     get_index_mapping_lists,
     layout,
+    nodes_list_sorting_on_off_unknown,
     order_node_type_list,
     sort_by_mapping_lists,
 )
@@ -321,6 +322,40 @@ def test_order_node_type_list_details():
     assert order_node_type_list(None) == (None, None)
     with pytest.raises(ValueError, match="duplicated"):
         order_node_type_list(["R1", "Rx"], groups=[r"R", r"R\d"])
+
+
+def test_nodes_list_sorting_on_off_unknown():
+    """ON types first, then OFF, then unknown polarity; order kept within each."""
+    ordered = nodes_list_sorting_on_off_unknown()
+    assert sorted(ordered) == sorted(ALL_TYPES)
+    assert ordered[:18] == [
+        "R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "L5", "C3", "CT1(M10)",
+        "Mi1", "Mi4", "T4a", "T4b", "T4c", "T4d", "Tm3",
+    ]  # fmt: skip
+    assert ordered[18:32] == [
+        "L1", "L2", "L3", "L4", "CT1(Lo1)", "Mi9", "T5a", "T5b", "T5c", "T5d",
+        "Tm1", "Tm2", "Tm4", "Tm9",
+    ]  # fmt: skip
+    assert nodes_list_sorting_on_off_unknown(["Am", "T5a", b"T4a", "X"]) == [
+        "T4a",
+        "T5a",
+        "Am",
+        "X",
+    ]
+
+
+def test_utils_lazy_submodules_import_and_missing_ones_say_so():
+    """Every advertised flyvis.utils submodule imports; 1.2.0-only ones explain."""
+    import flyvis.utils as utils
+    from flyvis.analysis import reference_tables
+
+    for name in sorted(utils._SUBMODULES):
+        assert getattr(utils, name).__name__ == f"flyvis.utils.{name}"
+    assert reference_tables.polarity is utils.groundtruth_utils.polarity
+    with pytest.raises(AttributeError, match="not part of this package"):
+        _ = utils.tensor_utils
+    with pytest.raises(AttributeError, match="no attribute 'nonsense'"):
+        _ = utils.nonsense
 
 
 def test_index_mapping_lists():

@@ -6,21 +6,38 @@ from typing import Any
 _SUBMODULES = {
     "hex_utils",
     "activity_utils",
-    "tensor_utils",
     "nodes_edges_utils",
     "dataset_utils",
     "chkpt_utils",
     "config_utils",
     "class_utils",
     "nn_utils",
-    "type_utils",
-    "logging_utils",
     "directories",
     "color_utils",
+    "groundtruth_utils",
+    "compute_cloud_utils",
+    "names",
+}
+
+# flyvis 1.2.0 modules this package does not provide (docs/differences.md)
+_NOT_PROVIDED = {
+    "tensor_utils": "RefTensor/AutoDeref: parameters are plain tensors here",
+    "type_utils": "byte_to_str",
+    "cache_utils": "context_aware_cache",
+    "df_utils": "DataFrame filters",
+    "logging_utils": "warn_once, all_logging_disabled",
+    "log_utils": "cluster log parsing",
+    "xarray_utils": "the .custom accessor is flyvis.analysis.xarray_accessor",
+    "xarray_joblib_backend": "joblib HDF5 backend",
 }
 
 
 def __getattr__(name: str) -> Any:
     if name in _SUBMODULES:
         return importlib.import_module(f"flyvis.utils.{name}")
+    if name in _NOT_PROVIDED:
+        raise AttributeError(
+            f"flyvis.utils.{name} of flyvis 1.2.0 ({_NOT_PROVIDED[name]}) is not "
+            "part of this package; see docs/differences.md."
+        )
     raise AttributeError(f"module 'flyvis.utils' has no attribute {name!r}")
