@@ -1,4 +1,4 @@
-"""Tests of flyvis.utils.activity_utils and flyvis.utils.nodes_edges_utils."""
+"""Tests of flyvis.utils: activity_utils, nodes_edges_utils, checks, the lazy package."""
 
 import copy
 import pickle
@@ -427,3 +427,22 @@ def test_real_connectome_views(real_connectome):
     ca2 = CentralActivity(x.numpy(), c)
     assert ca2.input.shape == (2, 3, 8, 1)
     assert np.array_equal(ca2.T4a, ca.T4a.numpy())
+
+
+# ---------------------------------------------------------------------- checks
+
+
+def test_all_finite():
+    from flyvis.utils.checks import all_finite
+
+    x = torch.rand(3, 1000)
+    assert all_finite(x) and all_finite(x.double()) and all_finite(x[:0])
+    for bad in (float("nan"), float("inf"), -float("inf")):
+        y = x.clone()
+        y[2, 17] = bad
+        assert not all_finite(y)
+        assert not all_finite(y.requires_grad_())
+    # finite entries whose sum overflows float32: every entry is then tested
+    big = torch.full((4,), 3e38)
+    assert not torch.isfinite(big.sum()) and all_finite(big)
+    assert all_finite(torch.arange(5)) and all_finite(torch.ones(2, dtype=torch.bool))

@@ -39,6 +39,7 @@ from flyvis.network.stimulus import (
     init_stimulus,
     photoreceptor_index,
 )
+from flyvis.utils.checks import all_finite
 from flyvis.utils.class_utils import forward_subclass
 from flyvis.utils.nn_utils import n_params, simulation
 
@@ -307,9 +308,7 @@ class Network(nn.Module):
                 f"got {tuple(x.shape)}; use network.simulate for movies "
                 "(batch, frames, 1, hexals)."
             )
-        # the sum is finite unless an entry is NaN/inf (or it overflows: then
-        # check every entry); far cheaper than an element-wise test per call
-        if not torch.isfinite(x.sum()) and not torch.isfinite(x).all():
+        if not all_finite(x):
             raise ValueError("network input contains NaN or infinite values.")
         x = x.to(self.device)
         self.clamp()

@@ -12,6 +12,8 @@ from typing import Dict, Optional, Protocol, runtime_checkable
 import numpy as np
 import torch
 
+from flyvis.utils.checks import all_finite
+
 __all__ = [
     "Stimulus",
     "StimulusProtocol",
@@ -108,7 +110,7 @@ def check_movie(x, n_hexals: int, name: str = "movie") -> torch.Tensor:
         )
     if not x.is_floating_point():
         x = x.float()
-    if not torch.isfinite(x).all():
+    if not all_finite(x):
         raise ValueError(f"{name} contains NaN or infinite values.")
     return x
 

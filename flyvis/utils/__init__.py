@@ -17,6 +17,7 @@ _SUBMODULES = {
     "groundtruth_utils",
     "compute_cloud_utils",
     "names",
+    "checks",
 }
 
 # flyvis 1.2.0 modules this package does not provide (docs/differences.md)

@@ -22,6 +22,7 @@ from torch import nn
 
 import flyvis
 from flyvis.datasets.rendering.utils import median, median_padding
+from flyvis.utils.checks import all_finite
 from flyvis.utils.hex_utils import get_hex_coords
 
 __all__ = ["BoxEye"]
@@ -224,7 +225,7 @@ class BoxEye:
         if x.is_complex() or x.dtype == torch.bool:
             raise ValueError(f"sequence must have a real dtype, got {x.dtype}.")
         x = x.detach().to(torch.float32)
-        if x.numel() and not bool(torch.isfinite(x).all()):
+        if not all_finite(x):
             raise ValueError(
                 "sequence contains NaN or inf values; expected finite luminances."
             )
