@@ -353,7 +353,7 @@ def test_utils_lazy_submodules_import_and_missing_ones_say_so():
         assert getattr(utils, name).__name__ == f"flyvis.utils.{name}"
     assert reference_tables.polarity is utils.groundtruth_utils.polarity
     with pytest.raises(AttributeError, match="not part of this package"):
-        _ = utils.tensor_utils
+        _ = utils.df_utils
     with pytest.raises(AttributeError, match="no attribute 'nonsense'"):
         _ = utils.nonsense
 

@@ -18,15 +18,15 @@ _SUBMODULES = {
     "compute_cloud_utils",
     "names",
     "checks",
+    "tensor_utils",
+    "type_utils",
+    "logging_utils",
 }
 
 # flyvis 1.2.0 modules this package does not provide (docs/differences.md)
 _NOT_PROVIDED = {
-    "tensor_utils": "RefTensor/AutoDeref: parameters are plain tensors here",
-    "type_utils": "byte_to_str",
     "cache_utils": "context_aware_cache",
     "df_utils": "DataFrame filters",
-    "logging_utils": "warn_once, all_logging_disabled",
     "log_utils": "cluster log parsing",
     "xarray_utils": "the .custom accessor is flyvis.analysis.xarray_accessor",
     "xarray_joblib_backend": "joblib HDF5 backend",
