@@ -57,11 +57,19 @@ class RefTensor:
         return self.values.index_select(-1, torch.as_tensor(self.indices).long())
 
     def clone(self) -> "RefTensor":
-        """A RefTensor with cloned values and the same indices."""
+        """Copies the values.
+
+        Returns:
+            A RefTensor with cloned values and the same indices.
+        """
         return RefTensor(self.values.clone(), self.indices)
 
     def detach(self) -> "RefTensor":
-        """A RefTensor with detached values and the same indices."""
+        """Detaches the values from autograd.
+
+        Returns:
+            A RefTensor with detached values and the same indices.
+        """
         return RefTensor(self.values.detach(), self.indices)
 
     def __len__(self) -> int:
@@ -109,16 +117,31 @@ class AutoDeref(dict):
         self[name] = value
 
     def get_as_reftensor(self, key: Any) -> Any:
-        """The raw entry (a RefTensor stays a RefTensor)."""
+        """Reads an entry without dereferencing it.
+
+        Args:
+            key: The key.
+
+        Returns:
+            The stored entry (a RefTensor stays a RefTensor).
+        """
         return super().__getitem__(key)
 
     def clear_cache(self) -> "AutoDeref":
-        """Empties the dereference cache and returns a recursive clone."""
+        """Empties the dereference cache.
+
+        Returns:
+            A recursive clone (see :func:`clone`).
+        """
         object.__getattribute__(self, "_cache").clear()
         return clone(self)
 
     def detach(self) -> "AutoDeref":
-        """A recursive detached copy (see :func:`detach`)."""
+        """Detaches every tensor, recursively.
+
+        Returns:
+            A detached copy (see :func:`detach`).
+        """
         return detach(self)
 
     def __repr__(self) -> str:
