@@ -70,6 +70,8 @@ def test_scatter_select_and_weighting():
     )
     with pytest.raises(ValueError, match="mode"):
         tensor_utils.scatter_reduce(src, index, mode="max")
+    with pytest.raises(ValueError, match="non-negative"):
+        tensor_utils.scatter_add(src, torch.tensor([0, -1, 1, 1]))
     assert tensor_utils.broadcast(index, src, -1).shape == src.shape
     a = np.arange(24).reshape(2, 3, 4)
     picked = tensor_utils.select_along_axes(a, [[1], [0, 3]], [1, 2])
@@ -77,6 +79,8 @@ def test_scatter_select_and_weighting():
     assert torch.equal(
         tensor_utils.select_along_axes(torch.from_numpy(a), 1, 0), torch.from_numpy(a[1:])
     )
+    with pytest.raises(ValueError, match="one index per axis"):
+        tensor_utils.select_along_axes(a, [[1]], [1, 2])
     x = torch.tensor([-2.0, 0.0, 3.0])
     assert torch.allclose(
         tensor_utils.asymmetric_weighting(x, gamma=2.0, delta=0.5),

@@ -310,17 +310,16 @@ def scatter_reduce(
         ``src``'s shape with axis ``dim`` of length ``index.max() + 1``.
 
     Raises:
-        ValueError: For another mode.
+        ValueError: For another mode or a negative index.
     """
     if mode not in ("mean", "sum"):
         raise ValueError(f"mode must be 'mean' or 'sum', got {mode!r}.")
+    if index.numel() and int(index.min()) < 0:
+        raise ValueError("index must be non-negative (groups 0 ... n_groups - 1).")
     index = broadcast(index.long(), src, dim)
     shape = list(src.shape)
     shape[dim] = int(index.max()) + 1 if index.numel() else 0
-    reduce = "mean" if mode == "mean" else "sum"
-    return src.new_zeros(shape).scatter_reduce(
-        dim, index, src, reduce, include_self=False
-    )
+    return src.new_zeros(shape).scatter_reduce(dim, index, src, mode, include_self=False)
 
 
 def scatter_mean(src: torch.Tensor, index: torch.Tensor, dim: int = -1) -> torch.Tensor:
@@ -364,9 +363,16 @@ def select_along_axes(
     Returns:
         The selection, same type as ``array``; an int index keeps its axis
         with length 1.
+
+    Raises:
+        ValueError: If ``indices`` and ``dims`` differ in length.
     """
     if isinstance(dims, int):
         dims, indices = [dims], [indices]
+    if len(indices) != len(dims):
+        raise ValueError(
+            f"one index per axis expected: {len(indices)} indices for {len(dims)} axes."
+        )
     for index, dim in zip(indices, dims):
         index = np.atleast_1d(np.asarray(index))
         if isinstance(array, torch.Tensor):
