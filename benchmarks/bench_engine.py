@@ -15,6 +15,8 @@ Cases (default network: 45,669 cells, 1,513,231 synapse sets):
 
 * ``train``: one training iteration: batch 4, 40 Euler steps at dt = 0.02 s,
   ``DecoderGAVP``, ``l2norm``, backward, Adam step.
+* ``train_bf16``: the same with ``DecoderGAVP(..., conv_dtype="bfloat16")``
+  (the decoder's convolutions in bfloat16; not a flyvis 1.2.0 option).
 * ``simulate_b1`` / ``simulate_b4``: ``Network.simulate`` of 100 steps at
   dt = 0.01 s (from a given state, no gradients), per step.
 * ``closed_loop``: one ``NetworkStepper.step`` for batch 2 (two eyes).
@@ -35,7 +37,7 @@ import sys
 import time
 from pathlib import Path
 
-CASES = ("train", "simulate_b1", "simulate_b4", "closed_loop", "ensemble")
+CASES = ("train", "train_bf16", "simulate_b1", "simulate_b4", "closed_loop", "ensemble")
 
 
 def _rss_mb() -> float:
@@ -127,11 +129,16 @@ def run_case(case: str, engine: str, reps: int) -> dict:
         )
     else:
         net = Network(device="cpu", engine=engine)
-        if case == "train":
+        if case in ("train", "train_bf16"):
+            from functools import partial
+
             from flyvis.task.decoder import DecoderGAVP
             from flyvis.task.objectives import l2norm
 
-            fn = make_train_iteration(torch, net, DecoderGAVP, l2norm)
+            decoder_class = DecoderGAVP
+            if case == "train_bf16":
+                decoder_class = partial(DecoderGAVP, conv_dtype="bfloat16")
+            fn = make_train_iteration(torch, net, decoder_class, l2norm)
             times = _timeit(fn, reps)
             result.update(unit="s per iteration", value=statistics.median(times))
         elif case in ("simulate_b1", "simulate_b4"):
@@ -251,14 +258,16 @@ def main(argv=None) -> int:
             f"peak RSS {row['sparse']['peak_rss_mb']:.0f} / {row['reference']['peak_rss_mb']:.0f} MB",
             flush=True,
         )
-    if "train" in args.cases:
+    trains = [c for c in ("train", "train_bf16") if c in args.cases]
+    if trains:
         flyvis120 = run_flyvis120(args.flyvis_python, args.reps, args.pause)
         if flyvis120 is not None:
-            ours = next(r for r in results if r["case"] == "train")["sparse"]
-            ratio = flyvis120["value"] / ours["value"]
             results.append({"case": "train_vs_flyvis120", "flyvis120": flyvis120})
+        for case in trains if flyvis120 is not None else ():
+            ours = next(r for r in results if r["case"] == case)["sparse"]
+            ratio = flyvis120["value"] / ours["value"]
             print(
-                f"{'train':12s} flyvis 1.2.0 {flyvis120['value']:.4g} s per iteration | "
+                f"{case:12s} flyvis 1.2.0 {flyvis120['value']:.4g} s per iteration | "
                 f"ours {ours['value']:.4g} | {ratio:.1f}x faster | peak RSS "
                 f"{flyvis120['peak_rss_mb']:.0f} MB (ours {ours['peak_rss_mb']:.0f})",
                 flush=True,

@@ -244,6 +244,36 @@ def test_output_shapes(fake34, kwargs, expected):
     assert out.shape == (expected or (2, 3, 2, 19))
 
 
+def test_bfloat16_convolutions_match_float32(fake34):
+    """conv_dtype="bfloat16": same parameters, float32 in and out, close values."""
+    torch.manual_seed(3)
+    kwargs = dict(shape=[8, 2], kernel_size=5, p_dropout=0.0)
+    ref = DecoderGAVP(fake34, **kwargs)
+    fast = DecoderGAVP(fake34, conv_dtype="bfloat16", **kwargs)
+    assert fast.decoder[0].compute_dtype == torch.bfloat16
+    assert ref.decoder[0].compute_dtype is None
+    fast.load_state_dict(ref.state_dict())
+    x = torch.randn(2, 3, n_nodes_of(fake34), dtype=torch.float32)
+    target = torch.randn(2, 3, 2, 19)
+    grads, outs = [], []
+    for dec in (ref, fast):
+        xi = x.clone().requires_grad_()
+        out = dec(xi)
+        ((out - target) ** 2).sum().backward()
+        outs.append(out.detach())
+        grads.append([xi.grad, *(q.grad for q in dec.parameters())])
+    assert outs[1].dtype == torch.float32
+    assert all(g.dtype == torch.float32 for g in grads[1])
+    torch.testing.assert_close(outs[1], outs[0], rtol=0.03, atol=0.03)
+    # the bias of the first convolution (followed by batch norm) has ~0 gradient
+    for i, (a, b) in enumerate(zip(grads[1], grads[0])):
+        if i == 2:
+            continue
+        assert float((a - b).norm() / b.norm()) < 0.03, i
+    with pytest.raises(ValueError, match="conv_dtype"):
+        DecoderGAVP(fake34, conv_dtype="float16", **kwargs)
+
+
 def test_empty_base_batchnorm_in_decoder(fake34):
     dec = DecoderGAVP(fake34, shape=[2], kernel_size=3)
     assert len(dec.base) == 0
