@@ -201,7 +201,6 @@ class Conv2dHexSpace(Conv2dConstWeight):
     ):
         if not kernel_size % 2:
             raise ValueError(f"{kernel_size} is even. Must be odd.")
-        self.compute_dtype = compute_dtype
         super().__init__(
             in_channels,
             out_channels,
@@ -211,6 +210,7 @@ class Conv2dHexSpace(Conv2dConstWeight):
             padding=padding,
             **kwargs,
         )
+        self.compute_dtype = compute_dtype
         self.mask: Optional[torch.Tensor] = None
         self._mask_cache: Optional[torch.Tensor] = None
         if kernel_size > 1:
@@ -356,8 +356,8 @@ class DecoderGAVP(ActivityDecoder):
             a flyvis 1.2.0 option; default 0: off).
         conv_dtype: ``"bfloat16"`` runs the convolutions in bfloat16 (the rest
             in float32): ~1.4x faster forward + backward on CPUs with
-            AVX512-BF16, gradients within ~0.5 % (``benchmarks/
-            decoder_probe.py``); ``None``/``"float32"``: float32 (default; not a
+            AVX512-BF16, gradients within ~0.5 % (see the benchmarks'
+            decoder_probe.py); ``None``/``"float32"``: float32 (default; not a
             flyvis 1.2.0 option).
 
     Raises:
