@@ -28,8 +28,6 @@ and the sparse engine, when no state hooks are registered.
 
 from __future__ import annotations
 
-from typing import Optional
-
 import torch
 
 from flyvis.network.engine import SynapseOperator, _csr, _node_major
@@ -261,8 +259,8 @@ def _integrate(v0, bias, rate, matrix, x):
 
     Each chunk of steps is integrated in a node-major ``(steps, n_nodes,
     batch)`` buffer that first holds ``b + x_t``; step ``t`` overwrites its
-    slot with ``V_t+1 = V_t + a (b + x_t + W relu(V_t) - V_t)`` (a CSR product
-    accumulated in place, then one ``lerp``), and one transposing copy per
+    slot with ``V_t+1 = V_t + a (b + x_t + W relu(V_t) - V_t)``
+    (:meth:`FusedStep.advance`), and one transposing copy per
     chunk writes the voltages into the ``(batch, frames, n_nodes)`` output. For
     a batch of 1 the output itself is node-major and no buffer is used. The
     peak memory is the output plus one chunk.
@@ -271,11 +269,9 @@ def _integrate(v0, bias, rate, matrix, x):
     out = v0.new_empty(batch, n_frames, n_nodes)
     if n_frames == 0:
         return out
-    bias_c = _per_node(bias, batch)
-    rate_c = _per_node(rate, batch)
+    step = FusedStep(bias, rate, matrix, batch)
     chunks = _Chunks(n_frames, batch)
     buffer = None if batch == 1 else out.new_empty(chunks.size, n_nodes, batch)
-    r = torch.empty_like(bias_c)
     # fresh (n_nodes, batch) buffers: v0.t() of a batch of 1 is "contiguous" with
     # column-major strides, which sends the CSR product down a slow path
     v = _node_major(v0)
@@ -285,12 +281,9 @@ def _integrate(v0, bias, rate, matrix, x):
             chunk = out[0, start:end].unsqueeze(-1)  # (n, n_nodes, 1), a view
         else:
             chunk = buffer[: end - start]
-        torch.add(x[:, start:end].permute(1, 2, 0), bias_c, out=chunk)
+        torch.add(x[:, start:end].permute(1, 2, 0), step.bias, out=chunk)
         for s in range(end - start):
-            u = chunk[s]
-            torch.clamp(v, min=0, out=r)
-            torch.addmm(u, matrix, r, out=u)  # b + x_t + W r_t, in place
-            v = torch.lerp(v, u, rate_c, out=u)  # V_t + a (u - V_t)
+            v = step.advance(v, chunk[s])
         if buffer is not None:
             out[:, start:end].copy_(chunk.permute(2, 0, 1))
             # the next chunk overwrites the buffer
@@ -302,8 +295,8 @@ class FusedStep:
     """One node-major Euler step without allocation (movies and closed loops).
 
     Holds the per-node rates and resting potentials expanded for the batch and
-    two work buffers, so a step is one CSR product and four element-wise ops
-    on contiguous ``(n_nodes, batch)`` tensors.
+    a work buffer, so a step is one CSR product accumulated in place and two
+    or three element-wise ops on contiguous ``(n_nodes, batch)`` tensors.
 
     Args:
         bias: Resting potentials ``(n_nodes,)``.
@@ -317,30 +310,33 @@ class FusedStep:
         self.rate = _per_node(rate, batch)
         self.matrix = matrix
         self._r = torch.empty_like(self.bias)
-        self._d = torch.empty_like(self.bias)
 
-    def __call__(
-        self,
-        v: torch.Tensor,
-        x: torch.Tensor,
-        out: torch.Tensor,
-        drive: Optional[torch.Tensor] = None,
-    ) -> torch.Tensor:
+    def advance(self, v: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+        """Overwrites ``u = b + x`` with the next voltage ``V + a (u + W relu(V) - V)``.
+
+        Args:
+            v: Voltages ``(n_nodes, batch)``, contiguous.
+            u: Resting potentials plus input currents ``(n_nodes, batch)``,
+                contiguous (not ``v``); receives the result.
+
+        Returns:
+            ``u``.
+        """
+        torch.addmm(u, self.matrix, torch.clamp(v, min=0, out=self._r), out=u)
+        return torch.lerp(v, u, self.rate, out=u)
+
+    def __call__(self, v: torch.Tensor, x: torch.Tensor, out: torch.Tensor):
         """Writes ``V + a * D`` with ``D = b - V + W relu(V) + x`` into ``out``.
 
         Args:
             v: Voltages ``(n_nodes, batch)``, contiguous.
             x: Input currents ``(n_nodes, batch)`` (any strides).
-            out: Output buffer ``(n_nodes, batch)`` (not ``v``).
-            drive: Optional buffer ``(n_nodes, batch)`` that receives ``D``.
+            out: Output buffer ``(n_nodes, batch)``, contiguous (not ``v``).
 
         Returns:
             ``out``.
         """
-        d = self._d if drive is None else drive
-        torch.addmm(d, self.matrix, torch.clamp(v, min=0, out=self._r), beta=0, out=d)
-        d.add_(self.bias).sub_(v).add_(x)
-        return torch.addcmul(v, self.rate, d, out=out)
+        return self.advance(v, torch.add(x, self.bias, out=out))
 
 
 def step_rate(tau: torch.Tensor, dt: float) -> torch.Tensor:
