@@ -174,6 +174,7 @@ def render_cartesian(
     device: Optional[torch.device | str] = None,
     textures: Optional[Dict[str, torch.Tensor]] = None,
     frame_chunk: int = 8,
+    region: Optional[Tuple[int, int, int, int]] = None,
 ) -> CartesianSequence:
     """Renders the cartesian frames and exact flow of one sequence.
 
@@ -194,10 +195,19 @@ def render_cartesian(
         textures: Optional cache ``photo name -> (1, 1, Hp, Wp)`` tensor on
             ``device``; filled as photos are loaded.
         frame_chunk: Number of frames processed at once.
+        region: Optional pixel rows and columns ``(r0, r1, c0, c1)`` of the
+            frame to render (default: the whole frame). Pixels are rendered
+            exactly as in the whole frame; the outputs are ``(N, r1 - r0, c1 -
+            c0)``.
 
     Returns:
         :class:`CartesianSequence` with ``lum (N, H, W)``, ``flow (N, 2, H, W)``
-        (pixels/frame, x right, y down) and ``layer (N, H, W)``.
+        (pixels/frame, x right, y down) and ``layer (N, H, W)``, or the
+        ``region`` of them.
+
+    Raises:
+        ValueError: If the first layer is not ``"full"`` or ``region`` is not
+            a non-empty part of the frame.
     """
     device = torch.device(device) if device is not None else torch.device("cpu")
     textures = {} if textures is None else textures
@@ -205,6 +215,14 @@ def render_cartesian(
     layers = spec["layers"]
     if not layers or layers[0]["shape"] != "full":
         raise ValueError("the first layer of a sequence must have shape 'full'.")
+    if region is None:
+        region = (0, height, 0, width)
+    y0, y1, x0, x1 = (int(i) for i in region)
+    if not (0 <= y0 < y1 <= height and 0 <= x0 < x1 <= width):
+        raise ValueError(
+            f"region {tuple(region)} must be rows r0 < r1 and columns c0 < c1 "
+            f"within the {height} x {width} frame."
+        )
 
     prepared = []
     for layer in layers:
@@ -215,6 +233,11 @@ def render_cartesian(
         photo_h, photo_w = texture.shape[-2:]
         inverse, flow_matrix, forward = _layer_matrices(layer, n_frames + 1)
         box = _bounding_box(layer, forward, frame_size)
+        if box is not None:
+            r0, r1, c0, c1 = box
+            box = (max(r0, y0), min(r1, y1), max(c0, x0), min(c1, x1))
+            if box[0] >= box[1] or box[2] >= box[3]:
+                box = None
         if box is None:
             prepared.append(None)
             continue
@@ -235,9 +258,11 @@ def render_cartesian(
             )
         )
 
-    lum = torch.empty((n_frames, height, width), device=device)
-    flow = torch.empty((n_frames, 2, height, width), device=device)
-    layer_index = torch.zeros((n_frames, height, width), dtype=torch.uint8, device=device)
+    lum = torch.empty((n_frames, y1 - y0, x1 - x0), device=device)
+    flow = torch.empty((n_frames, 2, y1 - y0, x1 - x0), device=device)
+    layer_index = torch.zeros(
+        (n_frames, y1 - y0, x1 - x0), dtype=torch.uint8, device=device
+    )
     for f0 in range(0, n_frames, frame_chunk):
         f1 = min(n_frames, f0 + frame_chunk)
         n = f1 - f0
@@ -245,6 +270,7 @@ def render_cartesian(
             if prep is None:
                 continue
             r0, r1, c0, c1 = prep["box"]
+            r0, r1, c0, c1 = r0 - y0, r1 - y0, c0 - x0, c1 - x0  # output pixels
             px, py = prep["coordinates"]
             grid = _apply_affine(prep["to_grid"][f0:f1], px, py, channels_last=True)
             values = F.grid_sample(
@@ -275,24 +301,62 @@ def render_cartesian(
 
 
 def render_hex(
-    sequence: CartesianSequence, eye: Any
+    sequence: CartesianSequence, eye: Any, height: Optional[int] = None
 ) -> Tuple[torch.Tensor, torch.Tensor]:
     """Renders a cartesian sequence onto the hexagonal lattice (Sintel conventions).
 
     Args:
         sequence: The cartesian sequence (flow in pixels/frame, y down).
         eye: A ``BoxEye``.
+        height: Height in pixels of the whole frame, the unit of the flow
+            (default: the sequence's height; pass it for a sequence rendered
+            in a :func:`eye_region`).
 
     Returns:
         ``lum (N, 1, hexals)``: box-averaged luminance, and ``flow (N, 2,
         hexals)``: box sums of the flow in frame heights per frame with y up.
     """
-    n_frames, height, width = sequence.lum.shape
+    n_frames, frame_height, width = sequence.lum.shape
     lum = eye(sequence.lum[None], ftype="mean")[0]
-    flow = eye(sequence.flow.reshape(1, 2 * n_frames, height, width), ftype="sum")
-    flow = flow.reshape(n_frames, 2, -1) / height
+    flow = eye(sequence.flow.reshape(1, 2 * n_frames, frame_height, width), ftype="sum")
+    flow = flow.reshape(n_frames, 2, -1) / (frame_height if height is None else height)
     flow[:, 1] = -flow[:, 1]
     return lum, flow
+
+
+def eye_region(eye: Any, frame_size: Tuple[int, int]) -> Tuple[int, int, int, int]:
+    """The part of a frame that a ``BoxEye`` reads, centred as the frame.
+
+    The eye places its receptors relative to the centre ``(H // 2, W // 2)``
+    of the frame it is given. This returns the rows and columns ``(r0, r1, c0,
+    c1)`` of the smallest crop with the same centre pixel (odd size ``2 m +
+    1``) that holds every receptor's box, so that the eye reads the same
+    values from the crop as from the whole frame. An axis that the boxes do
+    not fit into, or a frame the eye would resize (smaller than its
+    ``min_frame_size``), is not cropped.
+
+    Args:
+        eye: A ``BoxEye``.
+        frame_size: ``(H, W)`` of the whole frame in pixels.
+
+    Returns:
+        ``(r0, r1, c0, c1)``: rows ``r0 .. r1 - 1`` and columns ``c0 .. c1 - 1``.
+    """
+    height, width = (int(n) for n in frame_size)
+    if any(n < int(m) for n, m in zip((height, width), eye.min_frame_size)):
+        return 0, height, 0, width
+    d = int(eye.kernel_size)
+    before = int(eye.pad[0])  # a box covers offsets -before .. d - 1 - before
+    bounds = []
+    for axis, size in enumerate((height, width)):
+        offsets = eye.receptor_centers[:, axis]
+        half = max(before - int(offsets.min()), int(offsets.max()) + d - 1 - before)
+        centre = size // 2
+        if centre - half < 0 or centre + half + 1 > size:
+            bounds += [0, size]
+        else:
+            bounds += [centre - half, centre + half + 1]
+    return tuple(bounds)
 
 
 @contextmanager
@@ -325,6 +389,9 @@ def _render_all(config: Mapping[str, Any], device: Optional[torch.device] = None
     eye = BoxEye(**config["boxfilter"])
     specs = _specs_from_config(config)
     frame_size = tuple(config["frame_size"])
+    # only the part of the frames that the eye reads is rendered (exactly the
+    # same hexal values; ~7 % of the frame for extent 4, ~85 % for 15)
+    region = eye_region(eye, frame_size)
     textures: Dict[str, torch.Tensor] = {}
     lums, flows = [], []
     start = time.perf_counter()
@@ -336,8 +403,9 @@ def _render_all(config: Mapping[str, Any], device: Optional[torch.device] = None
                 config["n_source_frames"],
                 device=device,
                 textures=textures,
+                region=region,
             )
-            lum, flow = render_hex(cartesian, eye)
+            lum, flow = render_hex(cartesian, eye, height=frame_size[0])
             lums.append(lum.cpu())
             flows.append(flow.cpu())
     logger.info(
