@@ -362,7 +362,7 @@ def test_symmetric_parameters_are_tied():
     )
     net.clamp()
     b = net.node_params.bias
-    values = [float(b[t]) for t in ("T4a", "T4b", "T4c", "T4d")]
+    values = [float(b[t].detach()) for t in ("T4a", "T4b", "T4c", "T4d")]
     assert max(values) - min(values) < 1e-7
 
 
@@ -535,3 +535,36 @@ def test_weight_gradient_over_several_chunks_matches_reference(
     assert ("input" in grads[0]) == input_grad
     for key in grads[0]:
         torch.testing.assert_close(grads[0][key], grads[1][key], rtol=1e-8, atol=1e-10)
+
+
+def test_gradient_for_some_parameters_skips_the_weight_gradient(
+    small_network, monkeypatch
+):
+    """``autograd.grad`` for the resting potentials only (the activity penalty).
+
+    The fused backward asks the engine which gradients are used: the weight
+    gradient (SDDMM) is not computed, and the resting-potential gradient equals
+    that of a full ``backward()``.
+    """
+    from flyvis.network import fused
+
+    net = small_network
+    x = 0.1 * torch.rand(3, 9, net.n_nodes, generator=torch.Generator().manual_seed(2))
+    net.zero_grad()
+    out = net(x, 0.02)
+    loss = (out - 0.05).square().mean()
+    loss.backward(retain_graph=True)
+    full = net.nodes_bias.grad.clone()
+    assert net.edges_syn_strength.grad.abs().sum() > 0
+
+    class NoWeightGradient:
+        def __init__(self, *args, **kwargs):
+            raise AssertionError("weight gradient computed for a bias-only gradient")
+
+    monkeypatch.setattr(fused, "_ChunkedWeightGrad", NoWeightGradient)
+    (bias_only,) = torch.autograd.grad(loss, [net.nodes_bias], retain_graph=True)
+    torch.testing.assert_close(bias_only, full, rtol=1e-6, atol=0)
+    # a full backward still needs it
+    with pytest.raises(AssertionError, match="weight gradient computed"):
+        loss.backward()
+    net.zero_grad()

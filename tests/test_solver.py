@@ -453,6 +453,39 @@ def test_penalty(trained):
         Penalty(config, network)
 
 
+def test_activity_penalty_step_adds_its_gradient_to_the_loss_gradient(trained):
+    """As flyvis 1.2.0: the penalty optimiser steps on (task-loss + penalty)
+    gradients of the penalised parameters; no other gradient is touched."""
+    from flyvis.solver import Penalty
+
+    network = trained.network
+    penalty = Penalty(trained.config.penalizer, network)
+    x = 0.1 * torch.rand(
+        2, 8, network.n_nodes, generator=torch.Generator().manual_seed(3)
+    )
+    network.zero_grad()
+    # reference: the penalty's gradient by a full backward on its own
+    penalty.activity_penalty_value(network(x, 0.02)).backward()
+    reference = network.nodes_bias.grad.clone()
+    assert reference.abs().sum() > 0
+    network.zero_grad()
+    loss_grad = torch.randn_like(network.nodes_bias)
+    network.nodes_bias.grad = loss_grad.clone()
+    seen = {}
+    step = penalty.activity_optim.step
+    penalty.activity_optim.step = lambda: seen.update(
+        grad=network.nodes_bias.grad.clone(),
+        strength=network.edges_syn_strength.grad,
+    )
+    try:
+        penalty.activity_penalty_step(network(x, 0.02), retain_graph=False)
+    finally:
+        penalty.activity_optim.step = step
+        network.zero_grad()
+    torch.testing.assert_close(seen["grad"], loss_grad + reference, rtol=1e-5, atol=1e-8)
+    assert seen["strength"] is None
+
+
 def test_task_split_and_sampler(trained):
     from flyvis.task.tasks import Task
 

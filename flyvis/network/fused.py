@@ -58,7 +58,9 @@ class _FusedEuler(torch.autograd.Function):
     def backward(ctx, grad_out):
         v0, rate, out = ctx.saved_tensors  # out (B, T, N)
         operator = ctx.operator
-        needs_v0, needs_bias, needs_rate, needs_values, needs_x, _ = ctx.needs_input_grad
+        needs_v0, needs_bias, needs_rate, needs_values, needs_x, _ = _used_input_grads(
+            ctx
+        )
         batch, n_frames, n_nodes = out.shape
         rate_c = _per_node(rate, batch)
         keep = 1 - rate_c
@@ -126,6 +128,29 @@ class _FusedEuler(torch.autograd.Function):
             grad_x,
             None,
         )
+
+
+def _used_input_grads(ctx) -> tuple:
+    """``ctx.needs_input_grad``, less the gradients this backward pass discards.
+
+    ``needs_input_grad`` says which inputs required gradients in the forward
+    pass. A backward pass for some tensors only (``torch.autograd.grad(loss,
+    [nodes_bias])``, as the activity penalty does) discards the others; their
+    most expensive part, the weight gradient, is then skipped. Asks the
+    autograd engine whether it will run the node that consumes each
+    gradient; where that cannot be asked, every gradient is computed.
+    """
+    needs = list(ctx.needs_input_grad)
+    will_execute = getattr(torch._C, "_will_engine_execute_node", None)
+    if will_execute is None:
+        return tuple(needs)
+    for i, (node, _) in enumerate(ctx.next_functions):
+        if needs[i] and node is not None:
+            try:
+                needs[i] = bool(will_execute(node))
+            except (RuntimeError, TypeError):  # not inside a graph task
+                pass
+    return tuple(needs)
 
 
 class _Chunks:

@@ -152,6 +152,23 @@ class Penalty:
             else:
                 self.activity_optim = None
 
+    def activity_penalty_value(self, activity: torch.Tensor) -> torch.Tensor:
+        """The activity penalty (see class docstring) as a scalar tensor.
+
+        Args:
+            activity: Network activity ``(N, T, n_nodes)``.
+
+        Returns:
+            ``activity_penalty * mean(w ** 2)`` (with the graph of ``activity``).
+        """
+        n_frames = activity.shape[1]
+        mean = activity[:, n_frames // 4 :, self.central_cells_index].mean(dim=1)
+        x = self.activity_baseline - mean
+        w = asymmetric_weighting(
+            x, self.below_baseline_penalty_weight, self.above_baseline_penalty_weight
+        )
+        return self.activity_penalty * (w**2).mean()
+
     def activity_penalty_step(self, activity: torch.Tensor, retain_graph: bool = True):
         """One optimiser step on the activity penalty (see class docstring).
 
@@ -162,14 +179,24 @@ class Penalty:
         Returns:
             The penalty value (detached tensor).
         """
-        n_frames = activity.shape[1]
-        mean = activity[:, n_frames // 4 :, self.central_cells_index].mean(dim=1)
-        x = self.activity_baseline - mean
-        w = asymmetric_weighting(
-            x, self.below_baseline_penalty_weight, self.above_baseline_penalty_weight
+        penalty = self.activity_penalty_value(activity)
+        # gradients of the penalised parameters only (as flyvis 1.2.0, added to
+        # the task-loss gradients they hold): a full backward() would also
+        # compute the synapse and time-constant gradients through the network
+        # (the weight-gradient SDDMM), which no optimiser uses
+        params = [
+            p for group in self.activity_optim.param_groups for p in group["params"]
+        ]
+        grads = torch.autograd.grad(
+            penalty, params, retain_graph=retain_graph, allow_unused=True
         )
-        penalty = self.activity_penalty * (w**2).mean()
-        penalty.backward(retain_graph=retain_graph)
+        for param, grad in zip(params, grads):
+            if grad is None:
+                continue
+            if param.grad is None:
+                param.grad = grad
+            else:
+                param.grad.add_(grad)
         self.activity_optim.step()
         self.network.clamp()
         return penalty.detach()
