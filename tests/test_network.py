@@ -449,6 +449,10 @@ def test_simulate_ensemble_equals_loop_over_models():
         looped.append(net.simulate(movie, 0.01))
     net.load_state_dict(base)
     torch.testing.assert_close(batched, torch.stack(looped), atol=1e-5, rtol=0)
+    # a batch of 3 (run model by model on the CPU) and of 2 movies agree
+    three = simulate_ensemble(net, sets, torch.cat([movie, movie[:1]]), 0.01)
+    torch.testing.assert_close(three[:, :2], batched, atol=1e-5, rtol=0)
+    torch.testing.assert_close(three[:, 2], batched[:, 0], atol=1e-5, rtol=0)
     # starting from the resting potentials, with a batch of one movie (the
     # state buffers must not alias the resting potentials)
     from_rest = simulate_ensemble(net, sets, movie[:1], 0.01, initial_state=None)
