@@ -106,3 +106,19 @@ def test_auto_uses_the_kernel_on_the_cpu(monkeypatch):
     assert calls == [1]
     simulate_ensemble(net, sets, torch.full((1, 2, 1, 7), 0.5), 0.01, method="torch")
     assert calls == [1]
+
+
+def test_torch_method_with_all_movies_at_once_as_on_cuda(monkeypatch):
+    """The CUDA layout (one column per model and movie), run on the CPU."""
+    from flyvis.network import ensemble_simulation
+
+    monkeypatch.setattr(ensemble_simulation, "_movies_per_chunk", lambda d, b: b)
+    net = _network(1)
+    base, sets = _parameter_sets(net, 3)
+    movie = 0.5 + 0.3 * torch.rand(3, 5, 1, 7, generator=torch.Generator().manual_seed(4))
+    wide = simulate_ensemble(net, sets, movie, 0.01, "auto", method="torch")
+    for i, sd in enumerate(sets):
+        net.load_state_dict(sd)
+        looped = net.simulate(movie, 0.01, initial_state="auto")
+        torch.testing.assert_close(wide[i], looped, atol=2e-6, rtol=0)
+    net.load_state_dict(base)

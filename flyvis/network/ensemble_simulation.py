@@ -185,7 +185,8 @@ def simulate_ensemble(
     # (one CSR product serves the whole batch there): 0.89 s against 1.34 s for
     # 8 models x 4 movies x 100 steps; a batch of 1 (2) is 1.6x (1.4x) faster
     # batched (benchmarks/README.md).
-    many_movies = network.device.type != "cuda" and movie.shape[0] >= 3
+    many_movies = _movies_per_chunk(network.device, movie.shape[0]) == 1
+    many_movies = many_movies and movie.shape[0] >= 3
     if many_movies or not _fixed_weights_shared(sets):
         return torch.stack(
             [_simulate_one(network, s, movie, dt, initial_state) for s in _unstack(sets)]
@@ -200,7 +201,7 @@ def simulate_ensemble(
     # (chunk = 1): with a batch axis every per-model operand ((rows, models, 1)
     # strengths, resting potentials, rates) is broadcast over a short inner
     # axis, which made a batch of 2 take 3x as long as one sample (measured).
-    chunk = batch if network.device.type == "cuda" else 1
+    chunk = _movies_per_chunk(network.device, batch)
     # contiguous (rows, models, 1) tensors: a transposed view would be read with a
     # stride of n_rows every step, which costs more than the products themselves
     bias = params["nodes_bias"][:, index["nodes_bias"]].t().contiguous()[:, :, None]
@@ -228,10 +229,13 @@ def simulate_ensemble(
         r = activation(v).view(n_nodes, cols)
         # addmm with beta=0 writes the product straight into the preallocated
         # output (mm(..., out=) zero-fills and copies a temporary: +30 %)
-        products = grouped_input[:, :cols]
+        # contiguous prefixes of the buffers (the initial state has one column
+        # per model, fewer than a chunk of movies on CUDA)
+        products = grouped_input.view(-1)[: grouped.n_groups * cols]
+        products = products.view(grouped.n_groups, cols)
         torch.addmm(products, gather, r, beta=0, out=products)
         products.view(grouped.n_groups, n_models, width).mul_(strength)
-        inputs = synaptic[:, :cols]
+        inputs = synaptic.view(-1)[: n_nodes * cols].view(n_nodes, cols)
         torch.addmm(inputs, grouped.scatter, products, beta=0, out=inputs)
         drive = inputs.view(n_nodes, n_models, width).add_(bias).sub_(v).add_(x)
         return torch.addcmul(v, rate, drive, out=out)
@@ -258,6 +262,11 @@ def simulate_ensemble(
             v, v_next = step(v, x[t, :, :, first:last], out=v_next), v
             out[:, first:last, t].copy_(v.permute(1, 2, 0))
     return out
+
+
+def _movies_per_chunk(device: torch.device, batch: int) -> int:
+    """Movies simulated at once by the torch method: all on CUDA, one on the CPU."""
+    return batch if device.type == "cuda" else 1
 
 
 def _kernel_structure(network, sets, method: str):
