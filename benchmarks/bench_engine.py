@@ -21,9 +21,9 @@ Cases (default network: 45,669 cells, 1,513,231 synapse sets):
   dt = 0.01 s (from a given state, no gradients), per step.
 * ``closed_loop``: one ``NetworkStepper.step`` for batch 2 (two eyes).
 * ``ensemble``: 8 parameter sets, batch 1, 100 steps:
-  ``simulate_ensemble`` (default method: the numba kernel on the CPU) vs a loop
-  over 8 networks (``load_state_dict`` + ``simulate``); "reference" here means
-  the loop. ``ensemble_torch``: the same with ``method="torch"``.
+  ``simulate_ensemble`` vs a loop over 8 networks (``load_state_dict`` +
+  ``simulate``); "reference" here means the loop. ``ensemble_numba``: the same
+  with ``method="numba"`` (the numba CPU kernel).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ CASES = (
     "simulate_b4",
     "closed_loop",
     "ensemble",
-    "ensemble_torch",
+    "ensemble_numba",
 )
 
 
@@ -107,7 +107,7 @@ def run_case(case: str, engine: str, reps: int) -> dict:
 
     torch.manual_seed(0)
     result = {"case": case, "engine": engine, "threads": torch.get_num_threads()}
-    if case in ("ensemble", "ensemble_torch"):
+    if case in ("ensemble", "ensemble_numba"):
         from flyvis.network.ensemble_simulation import simulate_ensemble
 
         net = Network(device="cpu")
@@ -121,7 +121,7 @@ def run_case(case: str, engine: str, reps: int) -> dict:
             )
             sets.append(sd)
         movie = 0.5 + 0.3 * torch.rand(1, 100, 1, 721)
-        method = "torch" if case == "ensemble_torch" else "auto"
+        method = "numba" if case == "ensemble_numba" else "torch"
         if engine == "sparse":
 
             def fn():

@@ -80,19 +80,19 @@ def test_method_is_checked_and_numba_refused_where_it_does_not_apply():
     base, sets = _parameter_sets(net, 2)
     movie = torch.full((1, 3, 1, 7), 0.5)
     with pytest.raises(ValueError, match="method must be"):
-        simulate_ensemble(net, sets, movie, 0.01, method="cuda")
+        simulate_ensemble(net, sets, movie, 0.01, method="auto")
     # differing synapse counts: the kernel needs them shared by the models
     sets[1] = dict(sets[1], edges_syn_count=sets[1]["edges_syn_count"] + 0.1)
     with pytest.raises(ValueError, match="differ in synapse signs or counts"):
         simulate_ensemble(net, sets, movie, 0.01, method="numba")
-    # "auto" falls back to the loop and still agrees with it
+    # the default (torch) falls back to the loop and still agrees with it
     mixed = simulate_ensemble(net, sets, movie, 0.01, initial_state=None)
     net.load_state_dict(sets[1])
     torch.testing.assert_close(mixed[1], net.simulate(movie, 0.01, initial_state=None))
     net.load_state_dict(base)
 
 
-def test_auto_uses_the_kernel_on_the_cpu(monkeypatch):
+def test_kernel_is_opt_in(monkeypatch):
     net = _network(1)
     _, sets = _parameter_sets(net, 2)
     calls = []
@@ -102,9 +102,10 @@ def test_auto_uses_the_kernel_on_the_cpu(monkeypatch):
         "simulate",
         lambda *args, **kwargs: calls.append(1) or original(*args, **kwargs),
     )
-    simulate_ensemble(net, sets, torch.full((1, 2, 1, 7), 0.5), 0.01)
-    assert calls == [1]
-    simulate_ensemble(net, sets, torch.full((1, 2, 1, 7), 0.5), 0.01, method="torch")
+    movie = torch.full((1, 2, 1, 7), 0.5)
+    simulate_ensemble(net, sets, movie, 0.01)
+    assert calls == []
+    simulate_ensemble(net, sets, movie, 0.01, method="numba")
     assert calls == [1]
 
 

@@ -12,15 +12,16 @@ with one weight per filter and model ``c``. This module keeps the voltages as
 zero-padded maps ``(cell type, row, column, model)`` and runs the Euler step
 ``V <- V + a (b - V + s + x)`` in a numba kernel: per target type and lattice
 row, one contiguous multiply-add per filter (no synapse indices), the target
-types split over the threads by their number of filters. For 8 models and one
-movie this is ~1.9x the speed of the torch path of
-:func:`~flyvis.network.ensemble_simulation.simulate_ensemble` and ~3x a loop
-over the models on 2 CPU cores (``benchmarks/README.md``).
+types split over the threads by their number of filters.
 
-numba comes with umap-learn, a dependency of flyvis; it is imported on first
-use only (+~130 MB of memory), and the kernels are compiled once (a few
-seconds) and then loaded from numba's on-disk cache. Without numba, or for connectomes
-whose synapse parameters are not shared by filter, the torch path is used.
+Used by :func:`~flyvis.network.ensemble_simulation.simulate_ensemble` with
+``method="numba"`` (opt-in). On 2 CPU cores it was up to ~1.8x faster than
+the torch method (8 and 50 models), but its lead varied with the machine's
+state and shrank when torch work ran just before it; in one run of three it
+was slower (``benchmarks/README.md``). numba comes with umap-learn, a
+dependency of flyvis; it is imported on first use only (+~100 MB of memory),
+and the kernels are compiled once (a few seconds) and then loaded from
+numba's on-disk cache.
 """
 
 from __future__ import annotations
@@ -89,13 +90,14 @@ class HexConvEnsemble:
         self.row_len = (np.minimum(extent, extent - row_u) - col_first + 1).astype(
             np.int64
         )
+        self.map_size = P * P  # positions per cell-type map
         pos = (u + extent + pad) * P + (v + extent + pad)
         by_type = np.argsort(cell_type, kind="stable")
         self.type_start = np.searchsorted(
             cell_type[by_type], np.arange(self.n_types + 1)
         ).astype(np.int64)
         self.cell_pos = pos[by_type].astype(np.int64)
-        self.node_pos = (cell_type * P * P + pos).astype(np.int64)
+        self.node_pos = (cell_type * self.map_size + pos).astype(np.int64)
         self.cell_type = cell_type
         # the lowest node index of each type
         self.first_cell = by_type[self.type_start[:-1]].astype(np.int64)
@@ -104,7 +106,7 @@ class HexConvEnsemble:
 
     def n_implied_synapses(self) -> int:
         """Synapse sets the filters imply: target cells whose source cell exists."""
-        P2 = self.width * self.width
+        P2 = self.map_size
         occupied = np.zeros(self.n_types * P2, dtype=bool)
         occupied[self.node_pos] = True
         total = 0
@@ -242,7 +244,7 @@ def simulate(
     x = inputs.cpu().numpy().astype(np.float32, copy=False)
     grey = np.full(len(h.inputs), 0.5, np.float32)
     worker_start, worker_types = h.workers(numba.get_num_threads())
-    n_nodes, P2 = network.n_nodes, h.width * h.width
+    n_nodes, P2 = network.n_nodes, h.map_size
     out = np.empty((n_models, batch, n_frames, n_nodes), np.float32)
     for m0 in range(0, n_models, MAX_COLUMNS):
         m1 = min(n_models, m0 + MAX_COLUMNS)
@@ -251,7 +253,7 @@ def simulate(
         b = bias[m0:m1].t().contiguous().numpy()  # (types, C)
         a = rate[m0:m1].t().contiguous().numpy()
         input_rate = np.ascontiguousarray(a[h.cell_type[h.inputs]])
-        V0 = np.zeros((h.n_types, P2 * C), np.float32)
+        V0 = _aligned_zeros((h.n_types, P2 * C))
         for t in range(h.n_types):
             cells = h.cell_pos[h.type_start[t] : h.type_start[t + 1]]
             V0[t].reshape(P2, C)[cells] = b[t]
@@ -262,7 +264,7 @@ def simulate(
             )  # fmt: skip
         for sample in range(batch):
             _run(
-                V0.copy(), n_frames, x[sample], None, (out, m0, sample), C, W, b, a,
+                _aligned_copy(V0), n_frames, x[sample], None, (out, m0, sample), C, W, b, a,
                 input_rate, h, worker_start, worker_types, step, add_input, write,
             )  # fmt: skip
     return torch.from_numpy(out)
@@ -276,7 +278,12 @@ def _run(V, n_steps, x, constant, out, C, W, bias, rate, input_rate, h,
     photoreceptor input; ``out`` ``(output, first model, sample)`` says where
     the voltages go (if given). Returns ``V``.
     """
-    R, R_next, S = np.maximum(V, 0), np.zeros_like(V), np.zeros_like(V)
+    R, R_next, S = (
+        _aligned_zeros(V.shape),
+        _aligned_zeros(V.shape),
+        _aligned_zeros(V.shape),
+    )
+    np.maximum(V, 0, out=R)
     flat_V = V.reshape(-1)
     for frame in range(n_steps):
         step(R, V, R_next, S, W, h.starts, h.source, h.offset, h.row_start, h.row_len,
@@ -287,3 +294,24 @@ def _run(V, n_steps, x, constant, out, C, W, bias, rate, input_rate, h,
         if out is not None:
             write(flat_V, h.node_pos, out[0], out[1], out[2], frame, C)
     return V
+
+
+def _aligned_zeros(shape) -> np.ndarray:
+    """float32 zeros starting at a 64-byte boundary (a cache line).
+
+    numpy's buffers are 16-byte aligned; after large frees glibc serves
+    megabyte-sized arrays from the heap, and the kernel's vector loads and
+    stores then straddle cache lines (measured: the ensemble ran 2x slower
+    after a loop of torch simulations).
+    """
+    n = int(np.prod(shape))
+    buffer = np.zeros(n + 16, np.float32)
+    start = (-buffer.ctypes.data % 64) // 4
+    return buffer[start : start + n].reshape(shape)
+
+
+def _aligned_copy(array: np.ndarray) -> np.ndarray:
+    """A 64-byte aligned copy of a float32 array."""
+    out = _aligned_zeros(array.shape)
+    out[...] = array
+    return out

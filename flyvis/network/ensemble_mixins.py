@@ -125,8 +125,8 @@ class SimulationMixin:
                 state (``"auto"``).
             batched: Simulate all models in one batched call
                 (:func:`~flyvis.network.ensemble_simulation.simulate_ensemble`);
-                same results as the per-model loop. On 2 CPU cores (numba
-                kernel) 8 models run ~2.3x and 50 models ~2.4x faster.
+                same results as the per-model loop, ~1.5x faster for 8
+                models and a single movie on 2 CPU cores.
 
         Returns:
             Iterator over models of voltages ``(batch, frames, n_cells)``

@@ -9,10 +9,11 @@ type): all edges of a group share one strength, so
 
 The inner sums for all models are one sparse product with a shared matrix (one
 column per model; per model and sample on CUDA), the outer sum a cheap
-weighted segment sum over ~422k groups (``method="torch"``). On the CPU the
-default is the numba kernel of :mod:`flyvis.network.ensemble_kernel`, which
-runs the synaptic input as hexagonal convolutions. Results equal looping over
-the models (up to floating point summation order).
+weighted segment sum over ~422k groups (``method="torch"``, the default).
+``method="numba"`` runs the numba CPU kernel of
+:mod:`flyvis.network.ensemble_kernel` instead, which computes the synaptic
+input as hexagonal convolutions. Results equal looping over the models (up to
+floating point summation order).
 """
 
 from __future__ import annotations
@@ -129,7 +130,7 @@ def simulate_ensemble(
     movie_input,
     dt: float,
     initial_state: Union[str, None] = "auto",
-    method: str = "auto",
+    method: str = "torch",
 ) -> torch.Tensor:
     """Responses of every parameter set to a movie, in one batched simulation.
 
@@ -147,12 +148,14 @@ def simulate_ensemble(
         dt: Integration step in seconds.
         initial_state: ``"auto"`` (1 s of grey 0.5 per model) or ``None``
             (resting potentials).
-        method: ``"numba"``: the CPU kernel of
-            :mod:`flyvis.network.ensemble_kernel` (hexagonal convolutions;
-            ReLU dynamics and synapse parameters shared by filter, as in the
-            flyvis connectomes); ``"torch"``: sparse products; ``"auto"``
-            (default): ``"numba"`` on the CPU where it applies and numba is
-            installed, else ``"torch"``.
+        method: ``"torch"`` (default): sparse products, on any device.
+            ``"numba"``: the CPU kernel of :mod:`flyvis.network.ensemble_kernel`
+            (hexagonal convolutions; ReLU dynamics and synapse parameters
+            shared by filter, as in the flyvis connectomes). On 2 CPU cores it
+            was up to ~1.8x faster than ``"torch"``, but in some runs slower,
+            depending on the machine's state and on what ran before it
+            (``benchmarks/README.md``), and importing numba adds ~100 MB;
+            hence opt-in.
 
     Returns:
         Voltages ``(n_models, batch, frames, n_nodes)``.
@@ -161,8 +164,8 @@ def simulate_ensemble(
         ValueError: For invalid movies, ``dt``, parameter sets, dynamics or
             ``method`` (also ``"numba"`` where it does not apply).
     """
-    if method not in ("auto", "torch", "numba"):
-        raise ValueError(f"method must be 'auto', 'torch' or 'numba', got {method!r}.")
+    if method not in ("torch", "numba"):
+        raise ValueError(f"method must be 'torch' or 'numba', got {method!r}.")
     dt = _check_dt(dt)
     if not isinstance(network.dynamics, PPNeuronIGRSynapses):
         raise ValueError("simulate_ensemble supports PPNeuronIGRSynapses dynamics only.")
@@ -270,7 +273,11 @@ def _movies_per_chunk(device: torch.device, batch: int) -> int:
 
 
 def _kernel_structure(network, sets, method: str):
-    """The filter structure for the numba kernel, or ``None`` for the torch path."""
+    """The filter structure for ``method="numba"``, or ``None`` for ``"torch"``.
+
+    Raises:
+        ValueError: If the numba kernel does not apply (with the reason).
+    """
     if method == "torch":
         return None
     reason = None
@@ -288,7 +295,7 @@ def _kernel_structure(network, sets, method: str):
     hexconv = None if reason else ensemble_kernel.structure(network)
     if hexconv is None and reason is None:
         reason = "the synapse parameters of this connectome are not shared by filter"
-    if reason and method == "numba":
+    if reason:
         raise ValueError(f"method='numba' does not apply: {reason}.")
     return hexconv
 
