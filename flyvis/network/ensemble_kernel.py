@@ -31,7 +31,7 @@ from typing import Dict, Optional
 import numpy as np
 import torch
 
-__all__ = ["numba_available"]
+__all__ = ["numba_available", "structure", "simulate", "HexConvEnsemble"]
 
 #: Columns (models x movies) per kernel call: wider maps leave the CPU caches
 #: and run slower per column (8 models x 4 movies: 42 against 21 ms per model
@@ -157,7 +157,8 @@ def structure(network) -> Optional[HexConvEnsemble]:
     on_lattice = np.maximum.reduce([np.abs(u), np.abs(v), np.abs(u + v)]) <= extent
     source = network.engine.source.cpu().numpy()
     target = network.engine.target.cpu().numpy()
-    if on_lattice.all() and len(source):
+    types_present = np.array_equal(np.unique(cell_type), np.arange(cell_type.max() + 1))
+    if on_lattice.all() and len(source) and types_present:
         du, dv = u[source] - u[target], v[source] - v[target]
         # one int64 key per synapse set: (target type, source type, du, dv)
         n_types, span = int(cell_type.max()) + 1, 4 * extent + 1
