@@ -177,23 +177,20 @@ def structure(network) -> Optional[HexConvEnsemble]:
         # one synapse set per filter and target cell (no duplicates)
         pairs = np.sort(of_edge * len(cell_type) + target)
         unique = not (pairs[1:] == pairs[:-1]).any()
-        # node parameters shared by the cells of a type
-        _, first_cell = np.unique(cell_type, return_index=True)
-        per_type = all(
-            np.array_equal(idx, idx[first_cell[cell_type]])
-            for idx in (
-                getattr(network, f"_index_{k}").cpu().numpy()
-                for k in ("nodes_bias", "nodes_time_const")
-            )
-        )
-        if shared and unique and per_type:
-            order = np.argsort(filters[:, 0], kind="stable")
+        if shared and unique:
+            # np.unique sorted the keys, so the filters are sorted by target type
             pad = int(max(np.abs(du).max(), np.abs(dv).max()))
-            candidate = HexConvEnsemble(
-                network, cell_type, u, v, pad, filters[order], first[order]
+            candidate = HexConvEnsemble(network, cell_type, u, v, pad, filters, first)
+            # node parameters shared by the cells of a type, and the filters
+            # implying exactly the network's synapse sets
+            per_type = all(
+                np.array_equal(idx, idx[candidate.first_cell[cell_type]])
+                for idx in (
+                    getattr(network, f"_index_{k}").cpu().numpy()
+                    for k in ("nodes_bias", "nodes_time_const")
+                )
             )
-            # the filters must imply exactly the network's synapse sets
-            if candidate.n_implied_synapses() == len(source):
+            if per_type and candidate.n_implied_synapses() == len(source):
                 result = candidate
     network._hexconv_ensemble = result
     return result
@@ -225,8 +222,6 @@ def simulate(
     """
     import numba
 
-    from flyvis.network._ensemble_numba import add_input, step, write
-
     h = hexconv
     n_models = params["nodes_bias"].shape[0]
     batch, n_frames, _ = inputs.shape
@@ -255,46 +250,39 @@ def simulate(
         a = rate[m0:m1].t().contiguous().numpy()
         input_rate = np.ascontiguousarray(a[h.cell_type[h.inputs]])
         V0 = _aligned_zeros((h.n_types, P2 * C))
-        for t in range(h.n_types):
-            cells = h.cell_pos[h.type_start[t] : h.type_start[t + 1]]
-            V0[t].reshape(P2, C)[cells] = b[t]
-        if auto_state:
-            V0 = _run(
-                V0, int(1.0 / dt), None, grey, None, C, W, b, a, input_rate, h,
-                worker_start, worker_types, step, add_input, write,
-            )  # fmt: skip
+        V0.reshape(-1, C)[h.node_pos] = b[h.cell_type]  # resting potentials
+        models = (C, W, b, a, input_rate, worker_start, worker_types)
+        if auto_state:  # 1 s of grey
+            _run(h, models, V0, [grey] * int(1.0 / dt))
         for sample in range(batch):
-            _run(
-                _aligned_copy(V0), n_frames, x[sample], None, (out, m0, sample), C, W, b, a,
-                input_rate, h, worker_start, worker_types, step, add_input, write,
-            )  # fmt: skip
+            _run(h, models, _aligned_copy(V0), x[sample], (out, m0, sample))
     return torch.from_numpy(out)
 
 
-def _run(V, n_steps, x, constant, out, C, W, bias, rate, input_rate, h,
-         worker_start, worker_types, step, add_input, write):  # fmt: skip
-    """``n_steps`` Euler steps from the maps ``V`` (updated in place).
+def _run(h: HexConvEnsemble, models: tuple, V: np.ndarray, inputs, out=None):
+    """Euler steps from the maps ``V`` (updated in place), one per input frame.
 
-    ``x`` ``(frames, n_inputs)`` or ``constant`` ``(n_inputs,)`` gives the
-    photoreceptor input; ``out`` ``(output, first model, sample)`` says where
-    the voltages go (if given). Returns ``V``.
+    Args:
+        h: The structure.
+        models: ``(C, W, bias, rate, input_rate, worker_start, worker_types)``
+            of a chunk of models (see :func:`simulate`).
+        V: Voltage maps ``(n_types, map_size * C)``.
+        inputs: Photoreceptor inputs, one ``(n_inputs,)`` array per step.
+        out: ``(output, first model, sample)``: where the voltages go, if given.
     """
-    R, R_next, S = (
-        _aligned_zeros(V.shape),
-        _aligned_zeros(V.shape),
-        _aligned_zeros(V.shape),
-    )
+    from flyvis.network._ensemble_numba import add_input, step, write
+
+    C, W, bias, rate, input_rate, worker_start, worker_types = models
+    R, R_next, S = (_aligned_zeros(V.shape) for _ in range(3))
     np.maximum(V, 0, out=R)
     flat_V = V.reshape(-1)
-    for frame in range(n_steps):
+    for frame, frame_input in enumerate(inputs):
         step(R, V, R_next, S, W, h.starts, h.source, h.offset, h.row_start, h.row_len,
              bias, rate, h.type_start, h.cell_pos, worker_start, worker_types, C)  # fmt: skip
-        frame_input = constant if x is None else x[frame]
         add_input(flat_V, R_next.reshape(-1), frame_input, h.input_pos, input_rate, C)
         R, R_next = R_next, R
         if out is not None:
             write(flat_V, h.node_pos, out[0], out[1], out[2], frame, C)
-    return V
 
 
 def _aligned_zeros(shape) -> np.ndarray:

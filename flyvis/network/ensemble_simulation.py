@@ -175,12 +175,12 @@ def simulate_ensemble(
     if initial_state not in ("auto", None):
         raise ValueError("initial_state must be 'auto' or None for ensembles.")
     sets = stack_parameter_sets(network, parameter_sets)
+    params = {key: _semantic(network, key, value) for key, value in sets.items()}
+    index = {k: getattr(network, f"_index_{k}") for k in sets}
     hexconv = _kernel_structure(network, sets, method)
     if hexconv is not None:
         inputs = network._photoreceptor_input(movie)
         inputs = inputs[:, :, network.input_index().reshape(-1)]
-        params = {key: _semantic(network, key, value) for key, value in sets.items()}
-        index = {k: getattr(network, f"_index_{k}").cpu() for k in sets}
         return ensemble_kernel.simulate(
             network, hexconv, params, index, inputs, dt, initial_state == "auto"
         )
@@ -188,16 +188,13 @@ def simulate_ensemble(
     # (one CSR product serves the whole batch there): 0.89 s against 1.34 s for
     # 8 models x 4 movies x 100 steps; a batch of 1 (2) is 1.6x (1.4x) faster
     # batched (benchmarks/README.md).
-    many_movies = _movies_per_chunk(network.device, movie.shape[0]) == 1
-    many_movies = many_movies and movie.shape[0] >= 3
-    if many_movies or not _fixed_weights_shared(sets):
+    one_at_a_time = _movies_per_chunk(network.device, movie.shape[0]) == 1
+    if (one_at_a_time and movie.shape[0] >= 3) or not _fixed_weights_shared(sets):
         return torch.stack(
             [_simulate_one(network, s, movie, dt, initial_state) for s in _unstack(sets)]
         )
     n_models, batch = sets["nodes_bias"].shape[0], movie.shape[0]
-    params = {key: _semantic(network, key, value) for key, value in sets.items()}
     grouped = _grouped(network)
-    index = {k: getattr(network, f"_index_{k}") for k in sets}
     n_nodes = network.n_nodes
     # node-major layout: voltages (n_nodes, n_models, chunk), no transposes per
     # step. On the CPU the samples of a batch are simulated one after the other
