@@ -12,7 +12,6 @@ from flyvis.datasets import photo_flow
 from flyvis.datasets.photo_flow import (
     DEFAULT_VALIDATION_PHOTOS,
     MultiTaskPhotoFlow,
-    eye_region,
     render_cartesian,
     render_hex,
     sample_sequence_specs,
@@ -144,11 +143,11 @@ def test_pure_translation_sign_and_units():
 
 
 def test_region_renders_the_same_pixels_and_hexals():
-    # the dataset renders only the crop the eye reads (eye_region); the hexal
+    # the dataset renders only the crop the eye reads (frame_region); the hexal
     # values must be bit-identical to rendering the whole frame
     eye = BoxEye(extent=2, kernel_size=13)
     frame_size = (80, 76)
-    region = eye_region(eye, frame_size)
+    region = eye.frame_region(frame_size)
     r0, r1, c0, c1 = region
     # receptor offsets +-26 px, boxes -6 .. +6: 65 x 65 around pixel (40, 38)
     assert region == (8, 73, 6, 71)
@@ -172,13 +171,13 @@ def test_region_renders_the_same_pixels_and_hexals():
             assert torch.equal(a, b)
 
 
-def test_eye_region_leaves_axes_it_cannot_crop():
+def test_frame_region_leaves_axes_it_cannot_crop():
     # the default eye on the default frame: 403 x 403 of 436 x 417
-    assert eye_region(BoxEye(15, 13), (436, 417)) == (17, 420, 7, 410)
+    assert BoxEye(15, 13).frame_region((436, 417)) == (17, 420, 7, 410)
     # extent 3: the boxes reach 45 px from the centre, beyond the 80 x 76 frame
-    assert eye_region(BoxEye(extent=3, kernel_size=13), (80, 76)) == (0, 80, 0, 76)
+    assert BoxEye(extent=3, kernel_size=13).frame_region((80, 76)) == (0, 80, 0, 76)
     # frames the eye resizes are not cropped
-    assert eye_region(BoxEye(extent=2, kernel_size=13), (40, 40)) == (0, 40, 0, 40)
+    assert BoxEye(extent=2, kernel_size=13).frame_region((40, 40)) == (0, 40, 0, 40)
     with pytest.raises(ValueError, match="region"):
         render_cartesian(translation_spec([1.0, 0.0]), (80, 76), 2, region=(0, 90, 0, 10))
 

@@ -61,7 +61,6 @@ from flyvis.datasets.photo_flow_render import (  # noqa: F401  (re-exported)
     CartesianSequence,
     _render_all,
     _specs_from_config,
-    eye_region,
     render_cartesian,
     render_hex,
 )
@@ -80,7 +79,6 @@ __all__ = [
     "sample_sequence_specs",
     "render_cartesian",
     "render_hex",
-    "eye_region",
     "RenderedPhotoFlow",
     "MultiTaskPhotoFlow",
     "DEFAULT_VALIDATION_PHOTOS",

@@ -310,7 +310,7 @@ def render_hex(
         eye: A ``BoxEye``.
         height: Height in pixels of the whole frame, the unit of the flow
             (default: the sequence's height; pass it for a sequence rendered
-            in a :func:`eye_region`).
+            in a region, e.g. ``BoxEye.frame_region``).
 
     Returns:
         ``lum (N, 1, hexals)``: box-averaged luminance, and ``flow (N, 2,
@@ -322,41 +322,6 @@ def render_hex(
     flow = flow.reshape(n_frames, 2, -1) / (frame_height if height is None else height)
     flow[:, 1] = -flow[:, 1]
     return lum, flow
-
-
-def eye_region(eye: Any, frame_size: Tuple[int, int]) -> Tuple[int, int, int, int]:
-    """The part of a frame that a ``BoxEye`` reads, centred as the frame.
-
-    The eye places its receptors relative to the centre ``(H // 2, W // 2)``
-    of the frame it is given. This returns the rows and columns ``(r0, r1, c0,
-    c1)`` of the smallest crop with the same centre pixel (odd size ``2 m +
-    1``) that holds every receptor's box, so that the eye reads the same
-    values from the crop as from the whole frame. An axis that the boxes do
-    not fit into, or a frame the eye would resize (smaller than its
-    ``min_frame_size``), is not cropped.
-
-    Args:
-        eye: A ``BoxEye``.
-        frame_size: ``(H, W)`` of the whole frame in pixels.
-
-    Returns:
-        ``(r0, r1, c0, c1)``: rows ``r0 .. r1 - 1`` and columns ``c0 .. c1 - 1``.
-    """
-    height, width = (int(n) for n in frame_size)
-    if any(n < int(m) for n, m in zip((height, width), eye.min_frame_size)):
-        return 0, height, 0, width
-    d = int(eye.kernel_size)
-    before = int(eye.pad[0])  # a box covers offsets -before .. d - 1 - before
-    bounds = []
-    for axis, size in enumerate((height, width)):
-        offsets = eye.receptor_centers[:, axis]
-        half = max(before - int(offsets.min()), int(offsets.max()) + d - 1 - before)
-        centre = size // 2
-        if centre - half < 0 or centre + half + 1 > size:
-            bounds += [0, size]
-        else:
-            bounds += [centre - half, centre + half + 1]
-    return tuple(bounds)
 
 
 @contextmanager
@@ -391,7 +356,7 @@ def _render_all(config: Mapping[str, Any], device: Optional[torch.device] = None
     frame_size = tuple(config["frame_size"])
     # only the part of the frames that the eye reads is rendered (exactly the
     # same hexal values; ~7 % of the frame for extent 4, ~85 % for 15)
-    region = eye_region(eye, frame_size)
+    region = eye.frame_region(frame_size)
     textures: Dict[str, torch.Tensor] = {}
     lums, flows = [], []
     start = time.perf_counter()

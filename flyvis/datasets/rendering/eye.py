@@ -203,6 +203,38 @@ class BoxEye:
         out = torch.index_select(x.reshape(s * f, h * w), 1, idx)
         return out.reshape(s, f, 1, self.hexals)
 
+    def frame_region(self, frame_size) -> tuple:
+        """The part of a frame this eye reads, centred as the frame.
+
+        Receptors sit relative to the centre ``(H // 2, W // 2)`` of the frame
+        the eye is given. This returns the rows and columns ``(r0, r1, c0, c1)``
+        of the smallest crop with the same centre pixel (odd size ``2 m + 1``)
+        that holds every receptor's box, so that the eye reads the same values
+        from the crop as from the whole frame (renderers can skip the rest).
+        An axis that the boxes do not fit into, or a frame the eye would
+        resize (smaller than :attr:`min_frame_size`), is not cropped.
+
+        Args:
+            frame_size: ``(H, W)`` of the whole frame in pixels.
+
+        Returns:
+            ``(r0, r1, c0, c1)``: rows ``r0 .. r1 - 1``, columns ``c0 .. c1 - 1``.
+        """
+        height, width = (int(n) for n in frame_size)
+        if height < int(self.min_frame_size[0]) or width < int(self.min_frame_size[1]):
+            return 0, height, 0, width
+        d, before = self.kernel_size, self.pad[0]  # a box: offsets -before .. d-1-before
+        bounds = []
+        for axis, size in enumerate((height, width)):
+            offsets = self.receptor_centers[:, axis]
+            half = max(before - int(offsets.min()), int(offsets.max()) + d - 1 - before)
+            centre = size // 2
+            if centre - half < 0 or centre + half + 1 > size:
+                bounds += [0, size]
+            else:
+                bounds += [centre - half, centre + half + 1]
+        return tuple(bounds)
+
     # ------------------------------------------------------------------
     # internals
 
