@@ -13,10 +13,14 @@ the lattice read 0). This script
   set of the connectome exactly,
 * runs that sum with a numba kernel on a zero-padded ``(type, row, column,
   batch)`` layout (one contiguous, vectorised multiply-add per filter and
-  target type, target types in parallel), with random filter weights,
+  target type, target types in parallel) with the network's weights,
 * compares it with torch's CSR product (``int32`` indices, as the engine
   stores them) on the same weights: the largest difference and the time per
   product for a batch of 1 and 4.
+
+The filters and the padded layout are those of
+:func:`flyvis.network.ensemble_kernel.structure` (which ``simulate_ensemble(...,
+method="numba")`` uses).
 
 numba is not a dependency of the core; it is installed with umap-learn. The
 packing of voltages into the padded layout is not timed (an engine built on
@@ -86,55 +90,40 @@ def main(argv=None) -> int:
 
     import torch
 
-    from flyvis.connectome import ConnectomeFromAvgFilters
+    from flyvis.network import Network, ensemble_kernel
+    from flyvis.network.ensemble_simulation import _semantic
 
-    connectome = ConnectomeFromAvgFilters()
-    nodes, edges = connectome.nodes, connectome.edges
-    cell_type = nodes.type_index[:].astype(np.int64)
-    u, v = nodes.u[:].astype(np.int64), nodes.v[:].astype(np.int64)
-    source, target = edges.source_index[:], edges.target_index[:]
-    n_nodes, n_types = len(u), int(cell_type.max()) + 1
-    extent = int(connectome.config.extent)
-
-    # filters (target type, source type, offset of the source from the target)
-    key = np.stack(
-        [
-            cell_type[target],
-            cell_type[source],
-            u[source] - u[target],
-            v[source] - v[target],
-        ],
-        axis=1,
-    )
-    filters, filter_of_edge = np.unique(key, axis=0, return_inverse=True)
-    filter_of_edge = filter_of_edge.ravel()
-    pad = int(np.abs(filters[:, 2:]).max())
-    print(f"synapse sets {len(source):,}, cell types {n_types}")
+    net = Network(device="cpu")
+    # the filters, their map layout and the check that they imply every
+    # synapse set: flyvis.network.ensemble_kernel.structure
+    h = ensemble_kernel.structure(net)
+    if h is None:
+        raise SystemExit("the default network's synapses do not form filters")
+    filters, starts, source_type = h.filters, h.starts, h.source
+    n_types, n_nodes, width = h.n_types, net.n_nodes, h.width
+    pad = (width - h.n_rows) // 2
+    n_synapses = net.engine.n_edges
+    print(f"synapse sets {n_synapses:,}, cell types {n_types}")
     print(
         f"filters {len(filters):,}, distinct offsets "
         f"{len(np.unique(filters[:, 2:], axis=0))}, largest |du|, |dv| {pad}"
     )
-    # every filter must cover each target column whose source is a cell
-    cells = {(t, a, b) for t, a, b in zip(cell_type, u, v)}
-    covered = sum(
-        (s, a + du, b + dv) in cells
-        for t, s, du, dv in filters
-        for a, b in zip(u[cell_type == t], v[cell_type == t])
-    )
-    print(f"synapse sets implied by the filters {covered:,} (must equal the above)")
+    print(f"synapse sets implied by the filters {h.n_implied_synapses():,}")
 
-    rng = np.random.default_rng(0)
-    weight = rng.normal(size=len(filters)).astype(np.float32)
-    order = np.argsort(filters[:, 0], kind="stable")
-    filters, weight = filters[order], weight[order]
-    starts = np.searchsorted(filters[:, 0], np.arange(n_types + 1)).astype(np.int64)
-    # the CSR matrix with each synapse set's filter weight
-    inverse = np.empty_like(order)
-    inverse[order] = np.arange(len(order))
+    # the network's synapse weights (sign * count * strength): per synapse set
+    # for the CSR product, per filter (the same in every column) for the kernel
+    with torch.no_grad():
+        params = {k: _semantic(net, k, v) for k, v in net.state_dict().items()}
+        edge_weight = (
+            params["edges_sign"][net._index_edges_sign]
+            * params["edges_syn_count"][net._index_edges_syn_count]
+            * params["edges_syn_strength"][net._index_edges_syn_strength]
+        ).float()
+    weight = edge_weight[torch.from_numpy(h.first_edge)].numpy()
     csr = (
         torch.sparse_coo_tensor(
-            torch.from_numpy(np.stack([target, source]).astype(np.int64)),
-            torch.from_numpy(weight[inverse[filter_of_edge]]),
+            torch.stack([net.engine.target, net.engine.source]).long(),
+            edge_weight,
             (n_nodes, n_nodes),
         )
         .coalesce()
@@ -145,25 +134,17 @@ def main(argv=None) -> int:
     )
 
     hexconv, hexconv_rows = _kernel()
-    source_type = np.ascontiguousarray(filters[:, 1]).astype(np.int64)
-    side = 2 * extent + 1
-    width = side + 2 * pad  # padded rows and columns of a cell-type map
-    rows = torch.from_numpy(u + extent + pad)
-    cols = torch.from_numpy(v + extent + pad)
-    # lattice columns of every map row u: v in [max(-R, -R - u), min(R, R - u)]
-    row_u = np.arange(-extent, extent + 1)
-    first = np.maximum(-extent, -extent - row_u)
-    row_start = (row_u + extent + pad) * width + first + extent + pad
-    row_len = np.minimum(extent, extent - row_u) - first + 1
+    side = h.n_rows
+    node_pos = torch.from_numpy(h.node_pos)
+    row_start, row_len = h.row_start, h.row_len
     print(f"\nsynaptic input W @ relu(V), mean of {args.reps} products (wall clock):")
     for batch in (1, 4):
         x = torch.rand(n_nodes, batch)
-        maps = torch.zeros(n_types, width, width, batch)
-        maps[torch.from_numpy(cell_type), rows, cols] = x
+        maps = torch.zeros(n_types * width * width, batch)
+        maps[node_pos] = x
         r = maps.numpy().reshape(n_types, -1)
-        out_maps = np.zeros_like(maps.numpy())
-        out = out_maps.reshape(n_types, -1)
-        offset = ((filters[:, 2] * width + filters[:, 3]) * batch).astype(np.int64)
+        out = np.zeros_like(r)
+        offset = h.offset * batch
         lo, n = pad * width * batch, side * width * batch
         row_lo = (row_start * batch).astype(np.int64)
         row_n = (row_len * batch).astype(np.int64)
@@ -180,12 +161,12 @@ def main(argv=None) -> int:
         t_csr = _time_ms(partial(torch.mm, csr, x), args.reps)
         print(
             f"  batch {batch}: CSR product {t_csr:.3f} ms "
-            f"({len(source) * batch / 1e6:.1f} M multiply-adds)"
+            f"({n_synapses * batch / 1e6:.1f} M multiply-adds)"
         )
         for name, fn, work in variants:
             out[:] = np.nan
             t_hex = _time_ms(fn, args.reps)
-            got = torch.from_numpy(out_maps)[torch.from_numpy(cell_type), rows, cols]
+            got = torch.from_numpy(out).reshape(-1, batch)[node_pos]
             diff = (got - reference).abs().max().item()
             print(
                 f"    hexagonal convolutions, {name}: {t_hex:.3f} ms "
