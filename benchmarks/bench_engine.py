@@ -17,13 +17,17 @@ Cases (default network: 45,669 cells, 1,513,231 synapse sets):
   ``DecoderGAVP``, ``l2norm``, backward, Adam step.
 * ``train_bf16``: the same with ``DecoderGAVP(..., conv_dtype="bfloat16")``
   (the decoder's convolutions in bfloat16; not a flyvis 1.2.0 option).
+* ``train_solver``: the whole iteration of ``MultiTaskSolver.train`` with the
+  default configuration: ``train`` plus the activity penalty's step (the
+  default ``penalizer``: SGD on the resting potentials, after
+  ``loss.backward(retain_graph=True)``), as flyvis 1.2.0's solver runs it.
 * ``simulate_b1`` / ``simulate_b4``: ``Network.simulate`` of 100 steps at
   dt = 0.01 s (from a given state, no gradients), per step.
 * ``closed_loop``: one ``NetworkStepper.step`` for batch 2 (two eyes).
 * ``ensemble``: 8 parameter sets, batch 1, 100 steps:
-  ``simulate_ensemble`` vs a loop over 8 networks (``load_state_dict`` +
-  ``simulate``); "reference" here means the loop. ``ensemble_numba``: the same
-  with ``method="numba"`` (the numba CPU kernel).
+  ``simulate_ensemble`` (default method: the numba kernel on the CPU) vs a
+  loop over 8 networks (``load_state_dict`` + ``simulate``); "reference" here
+  means the loop. ``ensemble_torch``: the same with ``method="torch"``.
 """
 
 from __future__ import annotations
@@ -45,8 +49,21 @@ CASES = (
     "simulate_b4",
     "closed_loop",
     "ensemble",
-    "ensemble_numba",
+    "ensemble_torch",
+    "train_solver",
 )
+
+#: The default ``penalizer`` config of the solver (flyvis 1.2.0's and ours).
+PENALIZER = {
+    "activity_penalty": {
+        "activity_baseline": 5.0,
+        "activity_penalty": 0.1,
+        "stop_iter": 150000,
+        "below_baseline_penalty_weight": 1.0,
+        "above_baseline_penalty_weight": 0.1,
+    },
+    "optim": "SGD",
+}
 
 
 def _rss_mb() -> float:
@@ -63,19 +80,22 @@ def _timeit(fn, reps: int) -> list:
     return times
 
 
-def make_train_iteration(torch, network, decoder_class, l2norm):
+def make_train_iteration(torch, network, decoder_class, l2norm, penalty_class=None):
     """The timed training iteration, for this package or flyvis 1.2.0 alike.
 
     Batch 4, 40 Euler steps at dt = 0.02 s from a grey steady state,
     ``decoder_class(connectome, shape=[8, 2], kernel_size=5,
-    const_weight=1e-3)``, ``l2norm``, backward, one Adam step. Uses only the
-    API both packages share.
+    const_weight=1e-3)``, ``l2norm``, backward, one Adam step; with
+    ``penalty_class``, also the step of the default activity penalty after a
+    backward pass that retains the graph, as ``MultiTaskSolver.train`` runs
+    it. Uses only the API both packages share.
 
     Args:
         torch: The ``torch`` module of the running interpreter.
         network: A ``Network``.
         decoder_class: ``DecoderGAVP``.
         l2norm: The ``l2norm`` objective.
+        penalty_class: ``Penalty`` of the solver, or ``None`` (no penalty).
 
     Returns:
         A function running one iteration.
@@ -87,14 +107,23 @@ def make_train_iteration(torch, network, decoder_class, l2norm):
     lum = torch.rand(4, 40, 1, 721)
     flow = torch.randn(4, 40, 2, 721)
     steady = network.steady_state(0.5, 0.02, 4)
+    penalty = None
+    if penalty_class is not None:
+        from datamate import Namespace  # a dependency of both packages
+
+        config = Namespace(PENALIZER)
+        config.activity_penalty = Namespace(PENALIZER["activity_penalty"])
+        penalty = penalty_class(config, network)
 
     def iteration():
         network.stimulus.zero(4, 40)
         network.stimulus.add_input(lum)
         optim.zero_grad()
         activity = network(network.stimulus(), 0.02, state=steady)
-        l2norm(decoder(activity), flow).backward()
+        l2norm(decoder(activity), flow).backward(retain_graph=penalty is not None)
         optim.step()
+        if penalty is not None:
+            penalty(activity=activity, iteration=0)
 
     return iteration
 
@@ -107,7 +136,7 @@ def run_case(case: str, engine: str, reps: int) -> dict:
 
     torch.manual_seed(0)
     result = {"case": case, "engine": engine, "threads": torch.get_num_threads()}
-    if case in ("ensemble", "ensemble_numba"):
+    if case in ("ensemble", "ensemble_torch"):
         from flyvis.network.ensemble_simulation import simulate_ensemble
 
         net = Network(device="cpu")
@@ -121,7 +150,7 @@ def run_case(case: str, engine: str, reps: int) -> dict:
             )
             sets.append(sd)
         movie = 0.5 + 0.3 * torch.rand(1, 100, 1, 721)
-        method = "numba" if case == "ensemble_numba" else "torch"
+        method = "torch" if case == "ensemble_torch" else "auto"
         if engine == "sparse":
 
             def fn():
@@ -141,16 +170,18 @@ def run_case(case: str, engine: str, reps: int) -> dict:
         )
     else:
         net = Network(device="cpu", engine=engine)
-        if case in ("train", "train_bf16"):
+        if case in ("train", "train_bf16", "train_solver"):
             from functools import partial
 
+            from flyvis.solver import Penalty
             from flyvis.task.decoder import DecoderGAVP
             from flyvis.task.objectives import l2norm
 
             decoder_class = DecoderGAVP
             if case == "train_bf16":
                 decoder_class = partial(DecoderGAVP, conv_dtype="bfloat16")
-            fn = make_train_iteration(torch, net, decoder_class, l2norm)
+            penalty = Penalty if case == "train_solver" else None
+            fn = make_train_iteration(torch, net, decoder_class, l2norm, penalty)
             times = _timeit(fn, reps)
             result.update(unit="s per iteration", value=statistics.median(times))
         elif case in ("simulate_b1", "simulate_b4"):
@@ -176,14 +207,15 @@ def run_case(case: str, engine: str, reps: int) -> dict:
     return result
 
 
-def run_flyvis120(python, reps: int, pause: float):
-    """flyvis 1.2.0's training iteration, run by another interpreter (or None).
+def run_flyvis120(python, case: str, reps: int, pause: float):
+    """flyvis 1.2.0's iteration of ``case``, run by another interpreter (or None).
 
-    Prints why it was skipped when ``python`` is not given or the run fails.
-    flyvis 1.2.0 writes its connectome cache under a temporary data root.
+    ``case`` is ``"train"`` or ``"train_solver"``. Prints why it was skipped
+    when ``python`` is not given or the run fails. flyvis 1.2.0 writes its
+    connectome cache under a temporary data root.
     """
     if not python:
-        print("flyvis 1.2.0: skipped (no --flyvis-python given)")
+        print(f"flyvis 1.2.0 ({case}): skipped (no --flyvis-python given)")
         return None
     import tempfile
 
@@ -195,6 +227,8 @@ def run_flyvis120(python, reps: int, pause: float):
                 str(Path(__file__).with_name("flyvis120_train_step.py")),
                 "--reps",
                 str(reps),
+                "--case",
+                case,
             ],
             capture_output=True,
             text=True,
@@ -203,7 +237,7 @@ def run_flyvis120(python, reps: int, pause: float):
         )
     if out.returncode != 0:
         last = (out.stderr.strip().splitlines() or ["no output"])[-1]
-        print(f"flyvis 1.2.0: failed ({python}): {last}")
+        print(f"flyvis 1.2.0 ({case}): failed ({python}): {last}")
         return None
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -225,7 +259,8 @@ def main(argv=None) -> int:
         "--flyvis-python",
         default=None,
         help="interpreter of a separate venv with flyvis==1.2.0 installed: its "
-        "training iteration (benchmarks/flyvis120_train_step.py) runs in the same "
+        "training iteration (benchmarks/flyvis120_train_step.py; with the "
+        "penalty step for train_solver) runs in the same "
         "run and is printed next to ours with the ratio",
     )
     parser.add_argument(
@@ -270,20 +305,30 @@ def main(argv=None) -> int:
             f"peak RSS {row['sparse']['peak_rss_mb']:.0f} / {row['reference']['peak_rss_mb']:.0f} MB",
             flush=True,
         )
-    trains = [c for c in ("train", "train_bf16") if c in args.cases]
-    if trains:
-        flyvis120 = run_flyvis120(args.flyvis_python, args.reps, args.pause)
-        if flyvis120 is not None:
-            results.append({"case": "train_vs_flyvis120", "flyvis120": flyvis120})
-        for case in trains if flyvis120 is not None else ():
-            ours = next(r for r in results if r["case"] == case)["sparse"]
-            ratio = flyvis120["value"] / ours["value"]
-            print(
-                f"{case:12s} flyvis 1.2.0 {flyvis120['value']:.4g} s per iteration | "
-                f"ours {ours['value']:.4g} | {ratio:.1f}x faster | peak RSS "
-                f"{flyvis120['peak_rss_mb']:.0f} MB (ours {ours['peak_rss_mb']:.0f})",
-                flush=True,
+    # flyvis 1.2.0's iteration that each of our training cases is compared with
+    anchors = {"train": "train", "train_bf16": "train", "train_solver": "train_solver"}
+    flyvis120 = {}
+    for case in (c for c in anchors if c in args.cases):
+        anchor = anchors[case]
+        if anchor not in flyvis120:
+            flyvis120[anchor] = run_flyvis120(
+                args.flyvis_python, anchor, args.reps, args.pause
             )
+            if flyvis120[anchor] is not None:
+                results.append(
+                    {"case": f"{anchor}_vs_flyvis120", "flyvis120": flyvis120[anchor]}
+                )
+        theirs = flyvis120[anchor]
+        if theirs is None:
+            continue
+        ours = next(r for r in results if r["case"] == case)["sparse"]
+        ratio = theirs["value"] / ours["value"]
+        print(
+            f"{case:12s} flyvis 1.2.0 {theirs['value']:.4g} s per iteration | "
+            f"ours {ours['value']:.4g} | {ratio:.1f}x faster | peak RSS "
+            f"{theirs['peak_rss_mb']:.0f} MB (ours {ours['peak_rss_mb']:.0f})",
+            flush=True,
+        )
     print(json.dumps(results, indent=1))
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))

@@ -101,7 +101,7 @@ def main(argv=None) -> int:
         raise SystemExit("the default network's synapses do not form filters")
     filters, starts, source_type = h.filters, h.starts, h.source
     n_types, n_nodes, width = h.n_types, net.n_nodes, h.width
-    pad = (width - h.n_rows) // 2
+    pad = h.pad
     n_synapses = net.engine.n_edges
     print(f"synapse sets {n_synapses:,}, cell types {n_types}")
     print(
@@ -140,12 +140,12 @@ def main(argv=None) -> int:
     print(f"\nsynaptic input W @ relu(V), mean of {args.reps} products (wall clock):")
     for batch in (1, 4):
         x = torch.rand(n_nodes, batch)
-        maps = torch.zeros(n_types * width * width, batch)
+        maps = torch.zeros(n_types * h.map_size, batch)
         maps[node_pos] = x
         r = maps.numpy().reshape(n_types, -1)
         out = np.zeros_like(r)
         offset = h.offset * batch
-        lo, n = pad * width * batch, side * width * batch
+        lo, n = (pad + 1) * width * batch, side * width * batch
         row_lo = (row_start * batch).astype(np.int64)
         row_n = (row_len * batch).astype(np.int64)
         common = (r, out, starts, source_type, offset, weight)

@@ -34,8 +34,11 @@ def _parameter_sets(network, n_models, seed=0):
 
 @pytest.mark.parametrize("initial_state", ["auto", None])
 def test_kernel_equals_torch_path_and_loop(initial_state):
-    # 9 models: a chunk of 8 columns and one of 1; a batch of 2 movies
+    # a batch of 2 movies; at extent 2, two cell types (13, 14: 3 cells each)
+    # are not dense and are updated cell by cell
     net = _network(2)
+    h = ensemble_kernel.structure(net)
+    assert h.dense.sum() == h.n_types - 2
     base, sets = _parameter_sets(net, 9)
     movie = 0.5 + 0.3 * torch.rand(
         2, 11, 1, 19, generator=torch.Generator().manual_seed(1)
@@ -80,19 +83,20 @@ def test_method_is_checked_and_numba_refused_where_it_does_not_apply():
     base, sets = _parameter_sets(net, 2)
     movie = torch.full((1, 3, 1, 7), 0.5)
     with pytest.raises(ValueError, match="method must be"):
-        simulate_ensemble(net, sets, movie, 0.01, method="auto")
+        simulate_ensemble(net, sets, movie, 0.01, method="fast")
     # differing synapse counts: the kernel needs them shared by the models
     sets[1] = dict(sets[1], edges_syn_count=sets[1]["edges_syn_count"] + 0.1)
     with pytest.raises(ValueError, match="differ in synapse signs or counts"):
         simulate_ensemble(net, sets, movie, 0.01, method="numba")
-    # the default (torch) falls back to the loop and still agrees with it
+    # the default ("auto") takes the torch method, which falls back to the
+    # loop, and still agrees with it
     mixed = simulate_ensemble(net, sets, movie, 0.01, initial_state=None)
     net.load_state_dict(sets[1])
     torch.testing.assert_close(mixed[1], net.simulate(movie, 0.01, initial_state=None))
     net.load_state_dict(base)
 
 
-def test_kernel_is_opt_in(monkeypatch):
+def test_kernel_is_the_default_on_the_cpu(monkeypatch):
     net = _network(1)
     _, sets = _parameter_sets(net, 2)
     calls = []
@@ -103,10 +107,12 @@ def test_kernel_is_opt_in(monkeypatch):
         lambda *args, **kwargs: calls.append(1) or original(*args, **kwargs),
     )
     movie = torch.full((1, 2, 1, 7), 0.5)
-    simulate_ensemble(net, sets, movie, 0.01)
+    simulate_ensemble(net, sets, movie, 0.01, method="torch")
     assert calls == []
-    simulate_ensemble(net, sets, movie, 0.01, method="numba")
+    simulate_ensemble(net, sets, movie, 0.01)
     assert calls == [1]
+    simulate_ensemble(net, sets, movie, 0.01, method="numba")
+    assert calls == [1, 1]
 
 
 def test_torch_method_with_all_movies_at_once_as_on_cuda(monkeypatch):

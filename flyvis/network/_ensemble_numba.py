@@ -1,81 +1,88 @@
-"""numba kernels of :mod:`flyvis.network.ensemble_kernel` (imported on first use).
+"""numba kernel of :mod:`flyvis.network.ensemble_kernel` (imported on first use).
 
 Compiled on first use and cached on disk by numba (``cache=True``: next to
 this file, or in numba's user cache directory where that is not writable), so
-later processes load them instead of compiling.
+later processes load it instead of compiling.
 """
 
+import numpy as np
 from numba import njit, prange
 
-__all__ = ["step", "add_input", "write"]
+__all__ = ["step"]
 
 
 @njit(parallel=True, fastmath=True, boundscheck=False, cache=True)
-def step(R, V, R_next, S, W, starts, source, offset, row_start, row_len,
-         bias, rate, type_start, cell_pos, worker_start, worker_types, C):  # fmt: skip
-    """One Euler step of every cell on the padded maps (in place).
+def step(R, V, R_next, W, starts, source, offset, span_start, span_len, bias, rate,
+         dense, seg_cell, cell_pos, cell_node, cell_input, x, worker_start,
+         worker_types, out, sample, frame):  # fmt: skip
+    """One Euler step of every cell of every model (maps updated in place).
 
-    ``S[t] = sum_f W[f] * R[source[f]]`` shifted by ``offset[f]`` on the
-    lattice rows of type ``t``, then ``V[t] += rate[t] * (bias[t] - V[t] +
-    S[t])`` at the cells of ``t`` and ``R_next = relu(V)`` there. Maps are
-    ``(n_types, width**2 * C)`` float32 with ``C`` columns per position; ``W``
-    ``(n_filters, n_rows * C)`` holds each filter's ``C`` weights tiled along a
-    row; target types are split over the threads by ``worker_start`` /
+    Maps ``R`` (``relu(V)``), ``V`` and ``R_next`` are ``(n_models * n_types,
+    map_size)`` float32, one map per model ``k`` and cell type ``t`` (row ``k
+    * n_types + t``). For each model and target type ``t``, the synaptic input
+    ``s = sum_f W[f, k] * R[k, source[f]]`` shifted by ``offset[f]`` is
+    accumulated over the type's span of map positions (lattice and padding
+    alike: one long contiguous multiply-add per filter, no synapse indices).
+    Then ``V += rate * (bias - V + s + x)`` at the cells of ``t`` (``x`` the
+    photoreceptor input ``x[cell_input]``, where ``cell_input >= 0``) and
+    ``R_next = relu(V)`` there; with ``frame >= 0`` the voltages also go to
+    ``out[k, sample, frame, cell_node]``. Dense types update
+    row segments of consecutive cells (vectorised), the others cell by cell.
+    Target types are split over the threads by ``worker_start`` /
     ``worker_types``.
     """
+    n_types, n_models = bias.shape
     for worker in prange(worker_start.shape[0] - 1):
-        for ti in range(worker_start[worker], worker_start[worker + 1]):
-            t = worker_types[ti]
-            s_t = S[t]
-            for i in range(row_start.shape[0]):
-                a = row_start[i] * C
-                s_t[a : a + row_len[i] * C] = 0.0
-            for f in range(starts[t], starts[t + 1]):
-                w = W[f]  # the filter's C weights, tiled along a row
-                r_s = R[source[f]]
-                d = offset[f] * C
-                for i in range(row_start.shape[0]):
-                    a = row_start[i] * C
-                    n = row_len[i] * C
-                    out = s_t[a : a + n]
+        acc = np.empty(span_len.max(), np.float32)
+        for k in range(n_models):
+            plane = k * n_types
+            for ti in range(worker_start[worker], worker_start[worker + 1]):
+                t = worker_types[ti]
+                lo = span_start[t]
+                n = span_len[t]
+                s = acc[:n]
+                for i in range(n):
+                    s[i] = 0.0
+                for f in range(starts[t], starts[t + 1]):
+                    w = W[f, k]
+                    d = lo + offset[f]
                     # slices keep the indices >= 0, so LLVM vectorises
-                    src = r_s[a + d : a + d + n]
-                    for k in range(n):
-                        out[k] += w[k] * src[k]
-            v_t, r_t = V[t], R_next[t]
-            for q in range(type_start[t], type_start[t + 1]):
-                p = cell_pos[q] * C
-                for k in range(C):
-                    v = v_t[p + k]
-                    v = v + rate[t, k] * (bias[t, k] - v + s_t[p + k])
-                    v_t[p + k] = v
-                    r_t[p + k] = v if v > 0 else 0.0
-
-
-@njit(fastmath=True, boundscheck=False, cache=True)
-def add_input(V, R_next, x, input_pos, input_rate, C):
-    """Adds ``rate * x`` to the photoreceptors' voltages and updates their ReLU.
-
-    ``V`` and ``R_next`` are the flat maps, ``x`` ``(n_inputs,)`` one input per
-    photoreceptor (the same for every column), ``input_pos`` their map
-    positions and ``input_rate`` ``(n_inputs, C)`` their Euler rates.
-    """
-    for i in range(input_pos.shape[0]):
-        p = input_pos[i] * C
-        for k in range(C):
-            v = V[p + k] + input_rate[i, k] * x[i]
-            V[p + k] = v
-            R_next[p + k] = v if v > 0 else 0.0
-
-
-@njit(parallel=True, boundscheck=False, cache=True)
-def write(V, node_pos, out, first_model, sample, frame, C):
-    """Writes every node's voltage into ``out[first_model + k, sample, frame]``.
-
-    ``out`` is the whole ``(n_models, batch, frames, n_nodes)`` output (one
-    array type for every call, so one compiled version), ``k < C``.
-    """
-    for n in prange(node_pos.shape[0]):
-        p = node_pos[n] * C
-        for k in range(C):
-            out[first_model + k, sample, frame, n] = V[p + k]
+                    src = R[plane + source[f]][d : d + n]
+                    for i in range(n):
+                        s[i] += w * src[i]
+                v_t, r_t = V[plane + t], R_next[plane + t]
+                a, b = rate[t, k], bias[t, k]
+                if not dense[t]:
+                    for q in range(seg_cell[t, 0], seg_cell[t, -1]):
+                        p = cell_pos[q]
+                        c = cell_input[q]
+                        x_q = x[c] if c >= 0 else 0.0
+                        v = v_t[p]
+                        v = v + a * (b - v + s[p - lo] + x_q)
+                        v_t[p] = v
+                        r_t[p] = max(v, 0.0)  # branch-free (no mispredictions)
+                        if frame >= 0:
+                            out[k, sample, frame, cell_node[q]] = v
+                    continue
+                for i in range(seg_cell.shape[1] - 1):
+                    q0 = seg_cell[t, i]
+                    m = seg_cell[t, i + 1] - q0
+                    if m == 0:
+                        continue
+                    p0 = cell_pos[q0]
+                    vv = v_t[p0 : p0 + m]
+                    rr = r_t[p0 : p0 + m]
+                    ss = s[p0 - lo : p0 - lo + m]
+                    if cell_input[q0] >= 0:
+                        for j in range(m):
+                            ss[j] += x[cell_input[q0 + j]]
+                    for j in range(m):
+                        v = vv[j]
+                        v = v + a * (b - v + ss[j])
+                        vv[j] = v
+                        rr[j] = max(v, 0.0)
+                    if frame >= 0:
+                        n0 = cell_node[q0]
+                        oo = out[k, sample, frame, n0 : n0 + m]
+                        for j in range(m):
+                            oo[j] = vv[j]

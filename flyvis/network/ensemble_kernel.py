@@ -6,37 +6,34 @@ strength) are the same in every column: the default connectome's 1,513,231
 synapse sets are 2,355 filters. The synaptic input is then a sum of shifted,
 scaled copies of whole cell-type maps,
 
-    s[t, u, v, c] = sum over filters f of t:  w[f, c] * relu(V)[s_f, u + du, v + dv, c]
+    s[c, t, u, v] = sum over filters f of t:  w[f, c] * relu(V)[c, s_f, u + du, v + dv]
 
 with one weight per filter and model ``c``. This module keeps the voltages as
-zero-padded maps ``(cell type, row, column, model)`` and runs the Euler step
-``V <- V + a (b - V + s + x)`` in a numba kernel: per target type and lattice
-row, one contiguous multiply-add per filter (no synapse indices), the target
-types split over the threads by their number of filters.
+zero-padded maps, one per model and cell type, and runs the Euler step
+``V <- V + a (b - V + s + x)`` in a numba kernel: per model and target type,
+one long contiguous multiply-add per filter over the type's span of map
+positions (no synapse indices), the target types split over the threads by
+their number of filters.
 
 Used by :func:`~flyvis.network.ensemble_simulation.simulate_ensemble` with
-``method="numba"`` (opt-in). On 2 CPU cores it was up to ~1.8x faster than
-the torch method (8 and 50 models), but its lead varied with the machine's
-state and shrank when torch work ran just before it; in one run of three it
-was slower (``benchmarks/README.md``). numba comes with umap-learn, a
-dependency of flyvis; it is imported on first use only (+~100 MB of memory),
-and the kernels are compiled once (a few seconds) and then loaded from
-numba's on-disk cache.
+``method="numba"`` (the default on the CPU where numba is installed). numba
+comes with umap-learn, a dependency of flyvis; it is imported on first use
+only (+~100 MB of memory), and the kernel is compiled once (a few seconds)
+and then loaded from numba's on-disk cache.
 """
 
 from __future__ import annotations
 
-from typing import Dict, Optional
+from typing import Dict, NamedTuple, Optional
 
 import numpy as np
 import torch
 
 __all__ = ["numba_available", "structure", "simulate", "HexConvEnsemble"]
 
-#: Columns (models x movies) per kernel call: wider maps leave the CPU caches
-#: and run slower per column (8 models x 4 movies: 42 against 21 ms per model
-#: and movie for 8 columns).
-MAX_COLUMNS = 8
+#: Work of updating and writing the voltages of a cell type, in filters
+#: (for dealing the types to the threads).
+CELL_UPDATE_COST = 1.0
 
 
 def numba_available() -> bool:
@@ -52,21 +49,27 @@ class HexConvEnsemble:
     """The filter structure of a network and its padded-map layout.
 
     Built by :func:`structure`, which checks that it describes the network's
-    synapses exactly.
+    synapses exactly. A cell-type map has ``2 * extent + 3 + 2 * pad`` rows
+    (lattice row ``u``) of ``width = 2 * extent + 1 + pad`` positions (column
+    ``v``), with ``pad + 1`` rows of zeros above and below the lattice and
+    ``pad`` columns of zeros on the right only: a read up to ``pad`` left of
+    a row lands in the previous row's padding. So every read of a filter at a
+    cell is its source cell or a zero.
 
     Args:
         network: The network.
         cell_type: Cell type index of every node ``(n_nodes,)``.
         u: Hex coordinate ``u`` of every node ``(n_nodes,)``.
         v: Hex coordinate ``v`` of every node ``(n_nodes,)``.
-        pad: Largest ``|du|``, ``|dv|`` of a filter (map padding).
+        pad: Largest ``|du|``, ``|dv|`` of a filter.
         filters: ``(n_filters, 4)`` target type, source type, du, dv, sorted by
             target type.
         first: ``(n_filters,)`` one synapse set of each filter.
 
     Attributes:
         n_types: Number of cell types.
-        width: Side of a padded cell-type map in positions.
+        width: Positions per map row.
+        map_size: Positions per cell-type map.
         filters: ``(n_filters, 4)`` target type, source type, du, dv.
         first_edge: ``(n_filters,)`` one synapse set of each filter.
     """
@@ -74,8 +77,10 @@ class HexConvEnsemble:
     def __init__(self, network, cell_type, u, v, pad, filters, first):
         extent = int(network.connectome.config.extent)
         self.n_types = int(cell_type.max()) + 1
-        self.width = P = 2 * extent + 1 + 2 * pad
-        self.n_rows = 2 * extent + 1
+        self.pad = pad
+        self.width = P = 2 * extent + 1 + pad
+        self.n_rows = 2 * extent + 1  # lattice rows
+        self.map_size = P * (self.n_rows + 2 * pad + 2)
         self.filters, self.first_edge = filters, first
         self.starts = np.searchsorted(filters[:, 0], np.arange(self.n_types + 1))
         self.starts = self.starts.astype(np.int64)
@@ -84,25 +89,49 @@ class HexConvEnsemble:
         # lattice row u holds columns v = max(-R, -R - u) .. min(R, R - u)
         row_u = np.arange(-extent, extent + 1)
         col_first = np.maximum(-extent, -extent - row_u)
-        self.row_start = ((row_u + extent + pad) * P + col_first + extent + pad).astype(
+        self.row_start = ((row_u + extent + pad + 1) * P + col_first + extent).astype(
             np.int64
         )
         self.row_len = (np.minimum(extent, extent - row_u) - col_first + 1).astype(
             np.int64
         )
-        self.map_size = P * P  # positions per cell-type map
-        pos = (u + extent + pad) * P + (v + extent + pad)
-        by_type = np.argsort(cell_type, kind="stable")
+        pos = (u + extent + pad + 1) * P + (v + extent)
+        # the cells in type order, by map position (lattice row, then column)
+        by_type = np.lexsort((pos, cell_type))
         self.type_start = np.searchsorted(
             cell_type[by_type], np.arange(self.n_types + 1)
         ).astype(np.int64)
         self.cell_pos = pos[by_type].astype(np.int64)
+        self.cell_node = by_type.astype(np.int64)
         self.node_pos = (cell_type * self.map_size + pos).astype(np.int64)
         self.cell_type = cell_type
-        # the lowest node index of each type
-        self.first_cell = by_type[self.type_start[:-1]].astype(np.int64)
+        # one cell of each type (the first in node order)
+        self.first_cell = np.unique(cell_type, return_index=True)[1].astype(np.int64)
         self.inputs = network.input_index().cpu().reshape(-1).numpy()
-        self.input_pos = self.node_pos[self.inputs]
+        # the photoreceptor input of each cell (cell order), -1 for none
+        input_of_node = np.full(len(cell_type), -1, np.int64)
+        input_of_node[self.inputs] = np.arange(len(self.inputs))
+        self.cell_input = input_of_node[by_type]
+        # each type's span of map positions, from its first to its last cell
+        self.span_start = self.cell_pos[self.type_start[:-1]]
+        self.span_len = self.cell_pos[self.type_start[1:] - 1] + 1 - self.span_start
+        # the first cell of each (type, lattice row); a type is dense if in
+        # every row its cells are consecutive positions and nodes, and either
+        # all or none of them receive input
+        row_of_cell = (u[by_type] + extent).astype(np.int64)
+        self.seg_cell = np.zeros((self.n_types, self.n_rows + 1), np.int64)
+        self.dense = np.zeros(self.n_types, np.bool_)
+        for t in range(self.n_types):
+            lo, hi = self.type_start[t], self.type_start[t + 1]
+            rows = row_of_cell[lo:hi]
+            self.seg_cell[t] = lo + np.searchsorted(rows, np.arange(self.n_rows + 1))
+            same_row = rows[1:] == rows[:-1]
+            receives = self.cell_input[lo:hi] >= 0
+            self.dense[t] = (
+                np.all(np.diff(self.cell_pos[lo:hi])[same_row] == 1)
+                and np.all(np.diff(self.cell_node[lo:hi])[same_row] == 1)
+                and (receives.all() or not receives.any())
+            )
 
     def n_implied_synapses(self) -> int:
         """Synapse sets the filters imply: target cells whose source cell exists."""
@@ -118,12 +147,19 @@ class HexConvEnsemble:
         return total
 
     def workers(self, n_workers: int):
-        """Target types dealt to ``n_workers`` threads by their number of filters."""
-        loads, lists = [0] * n_workers, [[] for _ in range(n_workers)]
-        for t in np.argsort(-np.diff(self.starts), kind="stable"):
+        """Target types dealt to ``n_workers`` threads by their work.
+
+        A type's work is its number of filters plus :data:`CELL_UPDATE_COST`.
+
+        Returns:
+            ``(starts, types)``: worker ``i`` takes ``types[starts[i]:starts[i + 1]]``.
+        """
+        cost = np.diff(self.starts) + CELL_UPDATE_COST
+        loads, lists = [0.0] * n_workers, [[] for _ in range(n_workers)]
+        for t in np.argsort(-cost, kind="stable"):
             w = int(np.argmin(loads))
             lists[w].append(t)
-            loads[w] += int(self.starts[t + 1] - self.starts[t])
+            loads[w] += float(cost[t])
         types = np.array([t for group in lists for t in group], dtype=np.int64)
         starts = np.cumsum([0] + [len(group) for group in lists]).astype(np.int64)
         return starts, types
@@ -137,7 +173,7 @@ def structure(network) -> Optional[HexConvEnsemble]:
     every synapse set of a ``(target type, source type, du, dv)`` filter to
     share its sign, count and strength parameters, and the filters to imply
     exactly the network's synapse sets (one per target cell whose source
-    cell exists, no duplicates).
+    cell exists, no duplicates), and at most one photoreceptor input per cell.
 
     Args:
         network: A :class:`~flyvis.network.Network`.
@@ -190,7 +226,12 @@ def structure(network) -> Optional[HexConvEnsemble]:
                     for k in ("nodes_bias", "nodes_time_const")
                 )
             )
-            if per_type and candidate.n_implied_synapses() == len(source):
+            unique_inputs = len(np.unique(candidate.inputs)) == len(candidate.inputs)
+            if (
+                per_type
+                and unique_inputs
+                and candidate.n_implied_synapses() == len(source)
+            ):
                 result = candidate
     network._hexconv_ensemble = result
     return result
@@ -231,58 +272,60 @@ def simulate(
         * params["edges_syn_count"][:, index["edges_syn_count"][first]]
         * params["edges_syn_strength"][:, index["edges_syn_strength"][first]]
     )  # (models, filters)
-    # per-type parameters from the first cell of each type (checked by
-    # structure(): the cells of a type share them)
+    # per-type parameters from one cell of each type (checked by structure():
+    # the cells of a type share them)
     some_cell = torch.from_numpy(h.first_cell)
     bias = params["nodes_bias"][:, index["nodes_bias"][some_cell]]  # (models, types)
     tau = params["nodes_time_const"][:, index["nodes_time_const"][some_cell]]
     rate = dt / tau.clamp(min=dt)
+    model = _Models(
+        W=weight.t().float().contiguous().numpy(),  # (filters, models)
+        bias=bias.t().float().contiguous().numpy(),  # (types, models)
+        rate=rate.t().float().contiguous().numpy(),
+        workers=h.workers(numba.get_num_threads()),
+    )
+    # resting potentials on the maps (n_models * n_types, map_size)
+    V0 = _aligned_zeros((n_models * h.n_types, h.map_size))
+    V0.reshape(n_models, -1)[:, h.node_pos] = model.bias[h.cell_type].T
     x = inputs.cpu().numpy().astype(np.float32, copy=False)
-    grey = np.full(len(h.inputs), 0.5, np.float32)
-    worker_start, worker_types = h.workers(numba.get_num_threads())
-    n_nodes, P2 = network.n_nodes, h.map_size
-    out = np.empty((n_models, batch, n_frames, n_nodes), np.float32)
-    for m0 in range(0, n_models, MAX_COLUMNS):
-        m1 = min(n_models, m0 + MAX_COLUMNS)
-        C = m1 - m0
-        W = weight[m0:m1].t().repeat(1, h.n_rows).contiguous().numpy()
-        b = bias[m0:m1].t().contiguous().numpy()  # (types, C)
-        a = rate[m0:m1].t().contiguous().numpy()
-        input_rate = np.ascontiguousarray(a[h.cell_type[h.inputs]])
-        V0 = _aligned_zeros((h.n_types, P2 * C))
-        V0.reshape(-1, C)[h.node_pos] = b[h.cell_type]  # resting potentials
-        models = (C, W, b, a, input_rate, worker_start, worker_types)
-        if auto_state:  # 1 s of grey
-            _run(h, models, V0, [grey] * int(1.0 / dt))
-        for sample in range(batch):
-            _run(h, models, _aligned_copy(V0), x[sample], (out, m0, sample))
+    out = np.empty((n_models, batch, n_frames, network.n_nodes), np.float32)
+    if auto_state:  # 1 s of grey
+        grey = np.full(len(h.inputs), 0.5, np.float32)
+        _run(h, model, V0, [grey] * int(1.0 / dt), out, -1)
+    for sample in range(batch):
+        _run(h, model, _aligned_copy(V0), x[sample], out, sample)
     return torch.from_numpy(out)
 
 
-def _run(h: HexConvEnsemble, models: tuple, V: np.ndarray, inputs, out=None):
+class _Models(NamedTuple):
+    W: np.ndarray  # (n_filters, n_models) filter weights
+    bias: np.ndarray  # (n_types, n_models) resting potentials
+    rate: np.ndarray  # (n_types, n_models) Euler rates dt / tau
+    workers: tuple  # the target types of each thread (HexConvEnsemble.workers)
+
+
+def _run(h: HexConvEnsemble, model: _Models, V: np.ndarray, inputs, out, sample):
     """Euler steps from the maps ``V`` (updated in place), one per input frame.
 
     Args:
         h: The structure.
-        models: ``(C, W, bias, rate, input_rate, worker_start, worker_types)``
-            of a chunk of models (see :func:`simulate`).
-        V: Voltage maps ``(n_types, map_size * C)``.
+        model: The models' parameters.
+        V: Voltage maps ``(n_models * n_types, map_size)``.
         inputs: Photoreceptor inputs, one ``(n_inputs,)`` array per step.
-        out: ``(output, first model, sample)``: where the voltages go, if given.
+        out: ``(n_models, batch, frames, n_nodes)`` output.
+        sample: Where in ``out`` the voltages of each step go (``-1``: nowhere).
     """
-    from flyvis.network._ensemble_numba import add_input, step, write
+    from flyvis.network._ensemble_numba import step
 
-    C, W, bias, rate, input_rate, worker_start, worker_types = models
-    R, R_next, S = (_aligned_zeros(V.shape) for _ in range(3))
+    worker_start, worker_types = model.workers
+    R, R_next = _aligned_zeros(V.shape), _aligned_zeros(V.shape)
     np.maximum(V, 0, out=R)
-    flat_V = V.reshape(-1)
     for frame, frame_input in enumerate(inputs):
-        step(R, V, R_next, S, W, h.starts, h.source, h.offset, h.row_start, h.row_len,
-             bias, rate, h.type_start, h.cell_pos, worker_start, worker_types, C)  # fmt: skip
-        add_input(flat_V, R_next.reshape(-1), frame_input, h.input_pos, input_rate, C)
+        step(R, V, R_next, model.W, h.starts, h.source, h.offset, h.span_start,
+             h.span_len, model.bias, model.rate, h.dense, h.seg_cell, h.cell_pos,
+             h.cell_node, h.cell_input, frame_input, worker_start, worker_types,
+             out, max(sample, 0), frame if sample >= 0 else -1)  # fmt: skip
         R, R_next = R_next, R
-        if out is not None:
-            write(flat_V, h.node_pos, out[0], out[1], out[2], frame, C)
 
 
 def _aligned_zeros(shape) -> np.ndarray:

@@ -9,11 +9,12 @@ type): all edges of a group share one strength, so
 
 The inner sums for all models are one sparse product with a shared matrix (one
 column per model; per model and sample on CUDA), the outer sum a cheap
-weighted segment sum over ~422k groups (``method="torch"``, the default).
+weighted segment sum over ~422k groups (``method="torch"``, on any device).
 ``method="numba"`` runs the numba CPU kernel of
 :mod:`flyvis.network.ensemble_kernel` instead, which computes the synaptic
-input as hexagonal convolutions. Results equal looping over the models (up to
-floating point summation order).
+input as hexagonal convolutions; the default ``method="auto"`` takes it where
+it applies. Results equal looping over the models (up to floating point
+summation order).
 """
 
 from __future__ import annotations
@@ -130,7 +131,7 @@ def simulate_ensemble(
     movie_input,
     dt: float,
     initial_state: Union[str, None] = "auto",
-    method: str = "torch",
+    method: str = "auto",
 ) -> torch.Tensor:
     """Responses of every parameter set to a movie, in one batched simulation.
 
@@ -148,14 +149,15 @@ def simulate_ensemble(
         dt: Integration step in seconds.
         initial_state: ``"auto"`` (1 s of grey 0.5 per model) or ``None``
             (resting potentials).
-        method: ``"torch"`` (default): sparse products, on any device.
+        method: ``"auto"`` (default): ``"numba"`` where it applies, else
+            ``"torch"``. ``"torch"``: sparse products, on any device.
             ``"numba"``: the CPU kernel of :mod:`flyvis.network.ensemble_kernel`
-            (hexagonal convolutions; ReLU dynamics and synapse parameters
-            shared by filter, as in the flyvis connectomes). On 2 CPU cores it
-            was up to ~1.8x faster than ``"torch"``, but in some runs slower,
-            depending on the machine's state and on what ran before it
-            (``benchmarks/README.md``), and importing numba adds ~100 MB;
-            hence opt-in.
+            (hexagonal convolutions; needs numba, which comes with umap-learn,
+            ReLU ``PPNeuronIGRSynapses`` dynamics, synapse parameters shared by
+            filter as in the flyvis connectomes, and the same synapse signs and
+            counts in every set). On 2 CPU cores it was 1.5-2.6x faster than
+            ``"torch"`` (8 models, ``benchmarks/README.md``); importing numba
+            adds ~100 MB to the process.
 
     Returns:
         Voltages ``(n_models, batch, frames, n_nodes)``.
@@ -164,8 +166,8 @@ def simulate_ensemble(
         ValueError: For invalid movies, ``dt``, parameter sets, dynamics or
             ``method`` (also ``"numba"`` where it does not apply).
     """
-    if method not in ("torch", "numba"):
-        raise ValueError(f"method must be 'torch' or 'numba', got {method!r}.")
+    if method not in ("auto", "torch", "numba"):
+        raise ValueError(f"method must be 'auto', 'torch' or 'numba', got {method!r}.")
     dt = _check_dt(dt)
     if not isinstance(network.dynamics, PPNeuronIGRSynapses):
         raise ValueError("simulate_ensemble supports PPNeuronIGRSynapses dynamics only.")
@@ -270,10 +272,11 @@ def _movies_per_chunk(device: torch.device, batch: int) -> int:
 
 
 def _kernel_structure(network, sets, method: str):
-    """The filter structure for ``method="numba"``, or ``None`` for ``"torch"``.
+    """The filter structure for the numba kernel, or ``None`` for the torch method.
 
     Raises:
-        ValueError: If the numba kernel does not apply (with the reason).
+        ValueError: If ``method="numba"`` and the kernel does not apply (with the
+            reason).
     """
     if method == "torch":
         return None
@@ -292,7 +295,7 @@ def _kernel_structure(network, sets, method: str):
     hexconv = None if reason else ensemble_kernel.structure(network)
     if hexconv is None and reason is None:
         reason = "the synapse parameters of this connectome are not shared by filter"
-    if reason:
+    if reason and method == "numba":
         raise ValueError(f"method='numba' does not apply: {reason}.")
     return hexconv
 
