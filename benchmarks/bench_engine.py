@@ -7,6 +7,7 @@ median of at least 5 repetitions after one warm-up.
     python benchmarks/bench_engine.py                # all cases, table + JSON
     python benchmarks/bench_engine.py --cases train  # some cases
     python benchmarks/bench_engine.py --reps 7 --json results.json
+    python benchmarks/bench_engine.py --cases ensemble --rounds 3  # interleaved rounds
 
     # also flyvis 1.2.0 itself (installed in a separate venv), training case
     python benchmarks/bench_engine.py --cases train --flyvis-python /path/venv/bin/python
@@ -264,14 +265,47 @@ def main(argv=None) -> int:
         "run and is printed next to ours with the ratio",
     )
     parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="run every case (and flyvis 1.2.0) this many times, interleaved, "
+        "and print medians and the range of the per-round ratios: on a machine "
+        "whose speed drifts, a ratio within one round is steadier than one "
+        "taken across minutes",
+    )
+    parser.add_argument(
         "--child", nargs=2, metavar=("CASE", "ENGINE"), help=argparse.SUPPRESS
     )
     args = parser.parse_args(argv)
     if args.reps < 5:
         parser.error("--reps must be at least 5")
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     if args.child:
         print(json.dumps(run_case(args.child[0], args.child[1], args.reps)))
         return 0
+    rounds = []
+    for number in range(1, args.rounds + 1):
+        if args.rounds > 1:
+            print(f"round {number} of {args.rounds}", flush=True)
+        results = _run_round(args)
+        if results is None:
+            return 1
+        rounds.append(results)
+    summary = _summary(rounds) if args.rounds > 1 else []
+    report = rounds[0] if args.rounds == 1 else {"rounds": rounds, "summary": summary}
+    print(json.dumps(report, indent=1))
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1))
+    return 0
+
+
+#: flyvis 1.2.0's iteration that each of our training cases is compared with
+ANCHORS = {"train": "train", "train_bf16": "train", "train_solver": "train_solver"}
+
+
+def _run_round(args):
+    """Every case for both engines, then flyvis 1.2.0's iterations; printed rows."""
     results = []
     for case in args.cases:
         row = {"case": case}
@@ -293,7 +327,7 @@ def main(argv=None) -> int:
             )
             if out.returncode != 0:
                 print(out.stderr, file=sys.stderr)
-                return out.returncode
+                return None
             res = json.loads(out.stdout.strip().splitlines()[-1])
             row[engine] = res
             row["unit"] = res["unit"]
@@ -305,11 +339,9 @@ def main(argv=None) -> int:
             f"peak RSS {row['sparse']['peak_rss_mb']:.0f} / {row['reference']['peak_rss_mb']:.0f} MB",
             flush=True,
         )
-    # flyvis 1.2.0's iteration that each of our training cases is compared with
-    anchors = {"train": "train", "train_bf16": "train", "train_solver": "train_solver"}
     flyvis120 = {}
-    for case in (c for c in anchors if c in args.cases):
-        anchor = anchors[case]
+    for case in (c for c in ANCHORS if c in args.cases):
+        anchor = ANCHORS[case]
         if anchor not in flyvis120:
             flyvis120[anchor] = run_flyvis120(
                 args.flyvis_python, anchor, args.reps, args.pause
@@ -329,10 +361,57 @@ def main(argv=None) -> int:
             f"{theirs['peak_rss_mb']:.0f} MB (ours {ours['peak_rss_mb']:.0f})",
             flush=True,
         )
-    print(json.dumps(results, indent=1))
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=1))
-    return 0
+    return results
+
+
+def _summary(rounds) -> list:
+    """Per case over the rounds: medians, the range of the ratios, the largest peak RSS.
+
+    A ratio is taken within each round (both sides measured minutes apart), so
+    a slow spell of the machine moves both sides of it.
+    """
+
+    def spread(values):
+        return f"{statistics.median(values):.1f}x ({min(values):.1f}-{max(values):.1f})"
+
+    summary = []
+    print(f"\nsummary of {len(rounds)} rounds (medians; ratios per round, min-max):")
+    cases = [r["case"] for r in rounds[0] if "sparse" in r]
+    for case in cases:
+        rows = [next(r for r in results if r["case"] == case) for results in rounds]
+        ours = [r["sparse"]["value"] for r in rows]
+        entry = {
+            "case": case,
+            "unit": rows[0]["unit"],
+            "sparse": statistics.median(ours),
+            "reference": statistics.median(r["reference"]["value"] for r in rows),
+            "speedups": [r["speedup"] for r in rows],
+            "peak_rss_mb": max(r["sparse"]["peak_rss_mb"] for r in rows),
+        }
+        line = (
+            f"{case:12s} sparse {entry['sparse']:.4g} | reference "
+            f"{entry['reference']:.4g} {entry['unit']} | speedup "
+            f"{spread(entry['speedups'])} | peak RSS {entry['peak_rss_mb']:.0f} MB"
+        )
+        anchor = ANCHORS.get(case)
+        theirs = [
+            next((r for r in results if r["case"] == f"{anchor}_vs_flyvis120"), None)
+            for results in rounds
+        ]
+        if anchor and all(theirs):
+            values = [t["flyvis120"]["value"] for t in theirs]
+            entry["flyvis120"] = statistics.median(values)
+            entry["vs_flyvis120"] = [v / o for v, o in zip(values, ours)]
+            entry["flyvis120_peak_rss_mb"] = max(
+                t["flyvis120"]["peak_rss_mb"] for t in theirs
+            )
+            line += (
+                f" | flyvis 1.2.0 {entry['flyvis120']:.4g} s, ours "
+                f"{spread(entry['vs_flyvis120'])} faster"
+            )
+        print(line, flush=True)
+        summary.append(entry)
+    return summary
 
 
 if __name__ == "__main__":
