@@ -155,9 +155,11 @@ def simulate_ensemble(
             (hexagonal convolutions; needs numba, which comes with umap-learn,
             ReLU ``PPNeuronIGRSynapses`` dynamics, synapse parameters shared by
             filter as in the flyvis connectomes, and the same synapse signs and
-            counts in every set). On 2 CPU cores it was 1.5-2.6x faster than
-            ``"torch"`` (8 models, ``benchmarks/README.md``); importing numba
-            adds ~100 MB to the process.
+            counts in every set). On 2 CPU cores, 8 models and one movie ran
+            2.3-4.8x faster than a loop over the models and 1.5-3.3x faster
+            than ``"torch"``; its cost grows with the number of movies, and
+            from ~8 movies per call a loop is as fast (``benchmarks/README.md``).
+            Importing numba adds ~100 MB to the process.
 
     Returns:
         Voltages ``(n_models, batch, frames, n_nodes)``.
