@@ -367,8 +367,8 @@ def _run_round(args):
 def _summary(rounds) -> list:
     """Per case over the rounds: medians, the range of the ratios, the largest peak RSS.
 
-    A ratio is taken within each round (both sides measured minutes apart), so
-    a slow spell of the machine moves both sides of it.
+    A ratio is taken within each round (both sides measured within the same
+    few minutes), so a slow spell of the machine moves both sides of it.
     """
 
     def spread(values):

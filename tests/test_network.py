@@ -422,8 +422,13 @@ def test_fused_stepper_equals_generic_euler_step(small_network, batch):
     assert fused[3].max() <= 0.01 < fused[2].max()  # the hook acted
 
 
-def test_simulate_ensemble_equals_loop_over_models():
-    from flyvis.network.ensemble_simulation import simulate_ensemble
+@pytest.mark.parametrize("method", ["torch", "auto"])  # auto: the numba kernel
+def test_simulate_ensemble_equals_loop_over_models(method):
+    from functools import partial
+
+    from flyvis.network import ensemble_simulation
+
+    simulate_ensemble = partial(ensemble_simulation.simulate_ensemble, method=method)
 
     net = Network(
         connectome=dict(type="ConnectomeFromAvgFilters", extent=2), device="cpu"
