@@ -158,7 +158,7 @@ def simulate_ensemble(
             counts in every set). On 2 CPU cores, 8 models and one movie ran
             2.3-4.8x faster than a loop over the models and 1.5-3.3x faster
             than ``"torch"``; its cost grows with the number of movies, and
-            from ~8 movies per call a loop is as fast (``benchmarks/README.md``).
+            from ~4 movies per call a loop is as fast (``benchmarks/README.md``).
             Importing numba adds ~100 MB to the process.
 
     Returns:
