@@ -13,8 +13,8 @@ __all__ = ["step"]
 
 @njit(parallel=True, fastmath=True, boundscheck=False, cache=True)
 def step(R, V, R_next, W, starts, source, offset, span_start, span_len, bias, rate,
-         dense, seg_cell, cell_pos, cell_node, cell_input, x, worker_start,
-         worker_types, out, sample, frame):  # fmt: skip
+         type_seg, seg_cell, seg_len, cell_pos, cell_node, cell_input, x,
+         worker_start, worker_types, out, sample, frame):  # fmt: skip
     """One Euler step of every cell of every model (maps updated in place).
 
     Maps ``R`` (``relu(V)``), ``V`` and ``R_next`` are ``(n_models * n_types,
@@ -26,9 +26,9 @@ def step(R, V, R_next, W, starts, source, offset, span_start, span_len, bias, ra
     Then ``V += rate * (bias - V + s + x)`` at the cells of ``t`` (``x`` the
     photoreceptor input ``x[cell_input]``, where ``cell_input >= 0``) and
     ``R_next = relu(V)`` there; with ``frame >= 0`` the voltages also go to
-    ``out[k, sample, frame, cell_node]``. Dense types update
-    row segments of consecutive cells (vectorised), the others cell by cell.
-    Target types are split over the threads by ``worker_start`` /
+    ``out[k, sample, frame, cell_node]``. The cells are updated in segments
+    (``type_seg``, ``seg_cell``, ``seg_len``) of consecutive positions and
+    nodes, vectorised: a lattice row of a type that covers it. Target types are split over the threads by ``worker_start`` /
     ``worker_types``.
     """
     n_types, n_models = bias.shape
@@ -52,23 +52,9 @@ def step(R, V, R_next, W, starts, source, offset, span_start, span_len, bias, ra
                         s[i] += w * src[i]
                 v_t, r_t = V[plane + t], R_next[plane + t]
                 a, b = rate[t, k], bias[t, k]
-                if not dense[t]:
-                    for q in range(seg_cell[t, 0], seg_cell[t, -1]):
-                        p = cell_pos[q]
-                        c = cell_input[q]
-                        x_q = x[c] if c >= 0 else 0.0
-                        v = v_t[p]
-                        v = v + a * (b - v + s[p - lo] + x_q)
-                        v_t[p] = v
-                        r_t[p] = max(v, 0.0)  # branch-free (no mispredictions)
-                        if frame >= 0:
-                            out[k, sample, frame, cell_node[q]] = v
-                    continue
-                for i in range(seg_cell.shape[1] - 1):
-                    q0 = seg_cell[t, i]
-                    m = seg_cell[t, i + 1] - q0
-                    if m == 0:
-                        continue
+                for si in range(type_seg[t], type_seg[t + 1]):
+                    q0 = seg_cell[si]
+                    m = seg_len[si]
                     p0 = cell_pos[q0]
                     vv = v_t[p0 : p0 + m]
                     rr = r_t[p0 : p0 + m]
@@ -80,7 +66,7 @@ def step(R, V, R_next, W, starts, source, offset, span_start, span_len, bias, ra
                         v = vv[j]
                         v = v + a * (b - v + ss[j])
                         vv[j] = v
-                        rr[j] = max(v, 0.0)
+                        rr[j] = max(v, 0.0)  # branch-free (no mispredictions)
                     if frame >= 0:
                         n0 = cell_node[q0]
                         oo = out[k, sample, frame, n0 : n0 + m]

@@ -115,23 +115,20 @@ class HexConvEnsemble:
         # each type's span of map positions, from its first to its last cell
         self.span_start = self.cell_pos[self.type_start[:-1]]
         self.span_len = self.cell_pos[self.type_start[1:] - 1] + 1 - self.span_start
-        # the first cell of each (type, lattice row); a type is dense if in
-        # every row its cells are consecutive positions and nodes, and either
-        # all or none of them receive input
-        row_of_cell = (u[by_type] + extent).astype(np.int64)
-        self.seg_cell = np.zeros((self.n_types, self.n_rows + 1), np.int64)
-        self.dense = np.zeros(self.n_types, np.bool_)
-        for t in range(self.n_types):
-            lo, hi = self.type_start[t], self.type_start[t + 1]
-            rows = row_of_cell[lo:hi]
-            self.seg_cell[t] = lo + np.searchsorted(rows, np.arange(self.n_rows + 1))
-            same_row = rows[1:] == rows[:-1]
-            receives = self.cell_input[lo:hi] >= 0
-            self.dense[t] = (
-                np.all(np.diff(self.cell_pos[lo:hi])[same_row] == 1)
-                and np.all(np.diff(self.cell_node[lo:hi])[same_row] == 1)
-                and (receives.all() or not receives.any())
-            )
+        # segments of cells updated together: consecutive in position and
+        # node, and all or none receiving input (the lattice rows of a type
+        # that covers them; single cells of the sparser types); type t's
+        # segments are type_seg[t] .. type_seg[t + 1] - 1
+        receives = self.cell_input >= 0
+        joined = (
+            (np.diff(self.cell_pos) == 1)
+            & (np.diff(self.cell_node) == 1)
+            & (receives[1:] == receives[:-1])
+            & (cell_type[by_type][1:] == cell_type[by_type][:-1])
+        )
+        self.seg_cell = np.flatnonzero(np.r_[True, ~joined]).astype(np.int64)
+        self.seg_len = np.diff(np.r_[self.seg_cell, len(cell_type)]).astype(np.int64)
+        self.type_seg = np.searchsorted(self.seg_cell, self.type_start).astype(np.int64)
 
     def n_implied_synapses(self) -> int:
         """Synapse sets the filters imply: target cells whose source cell exists."""
@@ -322,8 +319,8 @@ def _run(h: HexConvEnsemble, model: _Models, V: np.ndarray, inputs, out, sample)
     np.maximum(V, 0, out=R)
     for frame, frame_input in enumerate(inputs):
         step(R, V, R_next, model.W, h.starts, h.source, h.offset, h.span_start,
-             h.span_len, model.bias, model.rate, h.dense, h.seg_cell, h.cell_pos,
-             h.cell_node, h.cell_input, frame_input, worker_start, worker_types,
+             h.span_len, model.bias, model.rate, h.type_seg, h.seg_cell, h.seg_len,
+             h.cell_pos, h.cell_node, h.cell_input, frame_input, worker_start, worker_types,
              out, max(sample, 0), frame if sample >= 0 else -1)  # fmt: skip
         R, R_next = R_next, R
 
