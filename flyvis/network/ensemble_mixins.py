@@ -125,8 +125,8 @@ class SimulationMixin:
                 state (``"auto"``).
             batched: Simulate all models in one batched call
                 (:func:`~flyvis.network.ensemble_simulation.simulate_ensemble`);
-                same results as the per-model loop, ~1.5x faster for 8
-                models and a single movie on 2 CPU cores.
+                same results as the per-model loop, 2.3-4.8x faster for 8
+                models and a single movie on 2 CPU cores (the numba kernel).
 
         Returns:
             Iterator over models of voltages ``(batch, frames, n_cells)``

@@ -179,23 +179,24 @@ def simulate_ensemble(
     if initial_state not in ("auto", None):
         raise ValueError("initial_state must be 'auto' or None for ensembles.")
     sets = stack_parameter_sets(network, parameter_sets)
-    params = {key: _semantic(network, key, value) for key, value in sets.items()}
-    index = {k: getattr(network, f"_index_{k}") for k in sets}
-    hexconv = _kernel_structure(network, sets, method)
-    if hexconv is not None:
-        inputs = network._photoreceptor_input(movie)
-        inputs = inputs[:, :, network.input_index().reshape(-1)]
-        return ensemble_kernel.simulate(
-            network, hexconv, params, index, inputs, dt, initial_state == "auto"
-        )
+    shared = _fixed_weights_shared(sets)
+    hexconv = _kernel_structure(network, shared, method)
     # On the CPU, a batch of 3 or more movies is simulated faster model by model
     # (one CSR product serves the whole batch there): 0.89 s against 1.34 s for
     # 8 models x 4 movies x 100 steps; a batch of 1 (2) is 1.6x (1.4x) faster
     # batched (benchmarks/README.md).
     one_at_a_time = _movies_per_chunk(network.device, movie.shape[0]) == 1
-    if (one_at_a_time and movie.shape[0] >= 3) or not _fixed_weights_shared(sets):
+    if hexconv is None and ((one_at_a_time and movie.shape[0] >= 3) or not shared):
         return torch.stack(
             [_simulate_one(network, s, movie, dt, initial_state) for s in _unstack(sets)]
+        )
+    params = {key: _semantic(network, key, value) for key, value in sets.items()}
+    index = {k: getattr(network, f"_index_{k}") for k in sets}
+    if hexconv is not None:
+        inputs = network._photoreceptor_input(movie)
+        inputs = inputs[:, :, network.input_index().reshape(-1)]
+        return ensemble_kernel.simulate(
+            network, hexconv, params, index, inputs, dt, initial_state == "auto"
         )
     n_models, batch = sets["nodes_bias"].shape[0], movie.shape[0]
     grouped = _grouped(network)
@@ -273,8 +274,11 @@ def _movies_per_chunk(device: torch.device, batch: int) -> int:
     return batch if device.type == "cuda" else 1
 
 
-def _kernel_structure(network, sets, method: str):
+def _kernel_structure(network, fixed_weights_shared: bool, method: str):
     """The filter structure for the numba kernel, or ``None`` for the torch method.
+
+    ``fixed_weights_shared``: whether the parameter sets share their synapse
+    signs and counts (:func:`_fixed_weights_shared`).
 
     Raises:
         ValueError: If ``method="numba"`` and the kernel does not apply (with the
@@ -290,7 +294,7 @@ def _kernel_structure(network, sets, method: str):
         and type(network.dynamics.activation) is torch.nn.ReLU
     ):
         reason = "it integrates ReLU PPNeuronIGRSynapses dynamics only"
-    elif not _fixed_weights_shared(sets):
+    elif not fixed_weights_shared:
         reason = "the parameter sets differ in synapse signs or counts"
     elif not ensemble_kernel.numba_available():
         reason = "numba is not installed"
