@@ -54,17 +54,12 @@ CASES = (
     "train_solver",
 )
 
-#: The default ``penalizer`` config of the solver (flyvis 1.2.0's and ours).
-PENALIZER = {
-    "activity_penalty": {
-        "activity_baseline": 5.0,
-        "activity_penalty": 0.1,
-        "stop_iter": 150000,
-        "below_baseline_penalty_weight": 1.0,
-        "above_baseline_penalty_weight": 0.1,
-    },
-    "optim": "SGD",
-}
+#: The solver's default ``penalizer`` config (the same in flyvis 1.2.0), read
+#: from this repository by both interpreters (flyvis 1.2.0's venv cannot import
+#: this package).
+PENALIZER_YAML = (
+    Path(__file__).resolve().parents[1] / "flyvis/config/penalizer/penalizer.yaml"
+)
 
 
 def _rss_mb() -> float:
@@ -110,10 +105,10 @@ def make_train_iteration(torch, network, decoder_class, l2norm, penalty_class=No
     steady = network.steady_state(0.5, 0.02, 4)
     penalty = None
     if penalty_class is not None:
-        from datamate import Namespace  # a dependency of both packages
+        import yaml  # PyYAML and datamate: dependencies of both packages
+        from datamate import namespacify
 
-        config = Namespace(PENALIZER)
-        config.activity_penalty = Namespace(PENALIZER["activity_penalty"])
+        config = namespacify(yaml.safe_load(PENALIZER_YAML.read_text()))
         penalty = penalty_class(config, network)
 
     def iteration():
