@@ -66,12 +66,20 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _timeit(fn, reps: int) -> list:
+def _timeit(fn, reps: int, sync=None) -> list:
+    """Wall-clock times of ``reps`` calls of ``fn`` after one warm-up call.
+
+    ``sync`` (e.g. ``torch.cuda.synchronize``) is called before each clock
+    reading, so that queued GPU work is counted.
+    """
+    sync = sync or (lambda: None)
     fn()  # warm-up
     times = []
     for _ in range(reps):
+        sync()
         start = time.perf_counter()
         fn()
+        sync()
         times.append(time.perf_counter() - start)
     return times
 
@@ -124,18 +132,34 @@ def make_train_iteration(torch, network, decoder_class, l2norm, penalty_class=No
     return iteration
 
 
-def run_case(case: str, engine: str, reps: int) -> dict:
-    """Runs one case in this process and returns its measurements."""
+def run_case(case: str, engine: str, reps: int, device: str = "cpu") -> dict:
+    """Runs one case in this process and returns its measurements.
+
+    On a CUDA ``device`` the tensors are created there (this child process's
+    default device), the clock waits for the GPU, and the peak GPU memory is
+    reported next to the peak RSS.
+    """
     import torch
 
     from flyvis.network import Network
 
+    cuda = torch.device(device).type == "cuda"
+    if cuda and not torch.cuda.is_available():
+        raise SystemExit(f"--device {device}: torch {torch.__version__} sees no GPU")
+    if cuda:  # a child process of its own; a default device costs every op time
+        torch.set_default_device(device)
+    sync = torch.cuda.synchronize if cuda else None
     torch.manual_seed(0)
-    result = {"case": case, "engine": engine, "threads": torch.get_num_threads()}
+    result = {
+        "case": case,
+        "engine": engine,
+        "device": torch.cuda.get_device_name() if cuda else "cpu",
+        "threads": torch.get_num_threads(),
+    }
     if case in ("ensemble", "ensemble_torch"):
         from flyvis.network.ensemble_simulation import simulate_ensemble
 
-        net = Network(device="cpu")
+        net = Network(device=device)
         base = {k: v.clone() for k, v in net.state_dict().items()}
         sets = []
         for _ in range(8):
@@ -160,12 +184,12 @@ def run_case(case: str, engine: str, reps: int) -> dict:
                     net.load_state_dict(sd)
                     net.simulate(movie, 0.01, initial_state=None)
 
-        times = _timeit(fn, reps)
+        times = _timeit(fn, reps, sync)
         result.update(
             unit="s per ensemble (8 models, 100 steps)", value=statistics.median(times)
         )
     else:
-        net = Network(device="cpu", engine=engine)
+        net = Network(device=device, engine=engine)
         if case in ("train", "train_bf16", "train_solver"):
             from functools import partial
 
@@ -178,13 +202,15 @@ def run_case(case: str, engine: str, reps: int) -> dict:
                 decoder_class = partial(DecoderGAVP, conv_dtype="bfloat16")
             penalty = Penalty if case == "train_solver" else None
             fn = make_train_iteration(torch, net, decoder_class, l2norm, penalty)
-            times = _timeit(fn, reps)
+            times = _timeit(fn, reps, sync)
             result.update(unit="s per iteration", value=statistics.median(times))
         elif case in ("simulate_b1", "simulate_b4"):
             batch = 1 if case.endswith("b1") else 4
             movie = 0.5 + 0.3 * torch.rand(batch, 100, 1, 721)
             state = net.steady_state(0.2, 0.01, batch)
-            times = _timeit(lambda: net.simulate(movie, 0.01, initial_state=state), reps)
+            times = _timeit(
+                lambda: net.simulate(movie, 0.01, initial_state=state), reps, sync
+            )
             result.update(unit="ms per step", value=statistics.median(times) / 100 * 1e3)
         elif case == "closed_loop":
             stepper = net.stepper(0.002, batch_size=2, initial_state=None)
@@ -194,12 +220,14 @@ def run_case(case: str, engine: str, reps: int) -> dict:
                 for _ in range(50):
                     stepper.step(frame)
 
-            times = _timeit(fn, reps)
+            times = _timeit(fn, reps, sync)
             result.update(unit="ms per step", value=statistics.median(times) / 50 * 1e3)
         else:
             raise ValueError(f"unknown case {case!r}; valid: {', '.join(CASES)}")
     result["times"] = times
     result["peak_rss_mb"] = _rss_mb()
+    if cuda:
+        result["peak_gpu_mb"] = torch.cuda.max_memory_allocated() / 2**20
     return result
 
 
@@ -242,6 +270,12 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", nargs="*", default=list(CASES), choices=CASES)
     parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument(
+        "--device",
+        default="cpu",
+        help="torch device of every case (e.g. cuda); flyvis 1.2.0's iteration "
+        "runs only with --device cpu",
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write results here")
     parser.add_argument(
         "--pause",
@@ -277,7 +311,7 @@ def main(argv=None) -> int:
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
     if args.child:
-        print(json.dumps(run_case(args.child[0], args.child[1], args.reps)))
+        print(json.dumps(run_case(args.child[0], args.child[1], args.reps, args.device)))
         return 0
     rounds = []
     for number in range(1, args.rounds + 1):
@@ -315,6 +349,8 @@ def _run_round(args):
                     engine,
                     "--reps",
                     str(args.reps),
+                    "--device",
+                    args.device,
                 ],
                 capture_output=True,
                 text=True,
@@ -328,12 +364,25 @@ def _run_round(args):
             row["unit"] = res["unit"]
         row["speedup"] = row["reference"]["value"] / row["sparse"]["value"]
         results.append(row)
+        memory = ""
+        if "peak_gpu_mb" in row["sparse"]:
+            memory = (
+                f" | peak GPU memory {row['sparse']['peak_gpu_mb']:.0f} / "
+                f"{row['reference']['peak_gpu_mb']:.0f} MB"
+            )
         print(
             f"{case:12s} sparse {row['sparse']['value']:.4g} | reference "
             f"{row['reference']['value']:.4g} {row['unit']} | speedup {row['speedup']:.1f}x | "
-            f"peak RSS {row['sparse']['peak_rss_mb']:.0f} / {row['reference']['peak_rss_mb']:.0f} MB",
+            f"peak RSS {row['sparse']['peak_rss_mb']:.0f} / {row['reference']['peak_rss_mb']:.0f} MB"
+            + memory,
             flush=True,
         )
+    if args.device != "cpu":
+        if args.flyvis_python:
+            print(
+                f"flyvis 1.2.0: skipped (runs with --device cpu only; got {args.device})"
+            )
+        return results
     flyvis120 = {}
     for case in (c for c in ANCHORS if c in args.cases):
         anchor = ANCHORS[case]
