@@ -151,7 +151,7 @@ def main(argv=None) -> int:
         stepper = net.stepper(0.002, batch_size=2, initial_state=None)
         for _ in range(20):
             out = stepper.step(frame.to(net.device))
-        outs.append(out if torch.is_tensor(out) else stepper.state.nodes.activity)
+        outs.append(out.clone())  # a view of the stepper's state
     check("closed loop, 20 steps (V)", _max_abs(outs[1], outs[0]), 1e-4)
 
     # 6. the ensemble's torch method (the GPU's method), 3 parameter sets

@@ -40,8 +40,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_engine import _rss_mb, make_train_iteration  # noqa: E402
 
-PARTS = ("iteration", "network", "decoder")
-
 
 def measure(reps: int, default_device: bool = False) -> dict:
     """Times the parts in this interpreter's ``flyvis`` and returns their medians.
