@@ -235,33 +235,42 @@ def run_flyvis120(python, case: str, reps: int, pause: float):
     """flyvis 1.2.0's iteration of ``case``, run by another interpreter (or None).
 
     ``case`` is ``"train"`` or ``"train_solver"``. Prints why it was skipped
-    when ``python`` is not given or the run fails. flyvis 1.2.0 writes its
-    connectome cache under a temporary data root.
+    when ``python`` is not given or the run fails.
     """
     if not python:
         print(f"flyvis 1.2.0 ({case}): skipped (no --flyvis-python given)")
         return None
+    time.sleep(pause)
+    script = Path(__file__).with_name("flyvis120_train_step.py")
+    return run_in_flyvis120(
+        python, [script, "--reps", reps, "--case", case], f"flyvis 1.2.0 ({case})"
+    )
+
+
+def run_in_flyvis120(python, args, label: str):
+    """Runs ``python *args`` in flyvis 1.2.0's venv; its last output line as JSON.
+
+    flyvis 1.2.0 writes its connectome cache under a temporary data root (its
+    working directory too). Prints ``label`` and the last line of the error
+    output and returns ``None`` if the run fails.
+    """
     import tempfile
 
-    time.sleep(pause)
     with tempfile.TemporaryDirectory(prefix="flyvis120-root-") as root:
-        out = subprocess.run(
-            [
-                python,
-                str(Path(__file__).with_name("flyvis120_train_step.py")),
-                "--reps",
-                str(reps),
-                "--case",
-                case,
-            ],
-            capture_output=True,
-            text=True,
-            env=dict(os.environ, FLYVIS_ROOT_DIR=root),
-            cwd=root,
-        )
+        try:
+            out = subprocess.run(
+                [python, *map(str, args)],
+                capture_output=True,
+                text=True,
+                env=dict(os.environ, FLYVIS_ROOT_DIR=root),
+                cwd=root,
+            )
+        except OSError as error:  # no such interpreter, not executable
+            print(f"{label}: failed ({python}): {error}")
+            return None
     if out.returncode != 0:
         last = (out.stderr.strip().splitlines() or ["no output"])[-1]
-        print(f"flyvis 1.2.0 ({case}): failed ({python}): {last}")
+        print(f"{label}: failed ({python}): {last}")
         return None
     return json.loads(out.stdout.strip().splitlines()[-1])
 

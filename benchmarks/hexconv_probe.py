@@ -136,7 +136,14 @@ def main(argv=None) -> int:
     hexconv, hexconv_rows = _kernel()
     side = h.n_rows
     node_pos = torch.from_numpy(h.node_pos)
-    row_start, row_len = h.row_start, h.row_len
+    # the map position of each lattice row's first cell and its length (row u
+    # holds columns v = max(-R, -R - u) .. min(R, R - u)); the rows start after
+    # pad + 1 rows of padding, the columns at v = -R
+    extent = int(net.connectome.config.extent)
+    row_u = np.arange(-extent, extent + 1)
+    col_first = np.maximum(-extent, -extent - row_u)
+    row_start = (row_u + extent + pad + 1) * width + col_first + extent
+    row_len = np.minimum(extent, extent - row_u) - col_first + 1
     print(f"\nsynaptic input W @ relu(V), mean of {args.reps} products (wall clock):")
     for batch in (1, 4):
         x = torch.rand(n_nodes, batch)

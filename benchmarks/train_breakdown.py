@@ -28,17 +28,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 # the shared iteration (bench_engine imports only the stdlib at import time)
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_engine import _rss_mb, make_train_iteration  # noqa: E402
+from bench_engine import _rss_mb, make_train_iteration, run_in_flyvis120  # noqa: E402
 
 
 def measure(reps: int, default_device: bool = False) -> dict:
@@ -129,19 +126,11 @@ def main(argv=None) -> int:
         print("flyvis 1.2.0: skipped (no --flyvis-python given)")
         print(json.dumps({"ours": ours}, indent=1))
         return 0
-    with tempfile.TemporaryDirectory(prefix="flyvis120-root-") as root:
-        out = subprocess.run(
-            [args.flyvis_python, __file__, "--child", "--reps", str(args.reps)],
-            capture_output=True,
-            text=True,
-            env=dict(os.environ, FLYVIS_ROOT_DIR=root),
-            cwd=root,
-        )
-    if out.returncode != 0:
-        last = (out.stderr.strip().splitlines() or ["no output"])[-1]
-        print(f"flyvis 1.2.0: failed ({args.flyvis_python}): {last}")
+    theirs = run_in_flyvis120(
+        args.flyvis_python, [__file__, "--child", "--reps", args.reps], "flyvis 1.2.0"
+    )
+    if theirs is None:
         return 1
-    theirs = json.loads(out.stdout.strip().splitlines()[-1])
     _print("flyvis 1.2.0", theirs)
     for part in ("iteration", "network", "decoder"):
         print(f"{part:9s} ours {theirs[part] / ours[part]:5.1f}x faster", flush=True)

@@ -28,8 +28,8 @@ def step(R, V, R_next, W, starts, source, offset, span_start, span_len, bias, ra
     ``R_next = relu(V)`` there; with ``frame >= 0`` the voltages also go to
     ``out[k, sample, frame, cell_node]``. The cells are updated in segments
     (``type_seg``, ``seg_cell``, ``seg_len``) of consecutive positions and
-    nodes, vectorised: a lattice row of a type that covers it. Target types are split over the threads by ``worker_start`` /
-    ``worker_types``.
+    nodes, vectorised: a lattice row of a type that covers it. Target types
+    are split over the threads by ``worker_start`` / ``worker_types``.
     """
     n_types, n_models = bias.shape
     for worker in prange(worker_start.shape[0] - 1):

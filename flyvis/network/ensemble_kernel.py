@@ -86,15 +86,6 @@ class HexConvEnsemble:
         self.starts = self.starts.astype(np.int64)
         self.source = np.ascontiguousarray(filters[:, 1], dtype=np.int64)
         self.offset = (filters[:, 2] * P + filters[:, 3]).astype(np.int64)
-        # lattice row u holds columns v = max(-R, -R - u) .. min(R, R - u)
-        row_u = np.arange(-extent, extent + 1)
-        col_first = np.maximum(-extent, -extent - row_u)
-        self.row_start = ((row_u + extent + pad + 1) * P + col_first + extent).astype(
-            np.int64
-        )
-        self.row_len = (np.minimum(extent, extent - row_u) - col_first + 1).astype(
-            np.int64
-        )
         pos = (u + extent + pad + 1) * P + (v + extent)
         # the cells in type order, by map position (lattice row, then column)
         by_type = np.lexsort((pos, cell_type))
